@@ -1,0 +1,76 @@
+# Two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export FLASK_APP := app
+PG_TEST_URL ?= postgresql+psycopg://127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres system-deps postgres migrate seed clean help
+
+help:
+	@echo "make run   - install, migrate, seed the demo district and serve on 127.0.0.1:$(PORT)"
+	@echo "make test  - install test dependencies and run the suite on SQLite and PostgreSQL"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed-demo
+
+run: seed
+	@echo
+	@echo "==> 服务地址: http://127.0.0.1:$(PORT)/   (Ctrl-C 停止)"
+	@echo
+	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
+
+# Debian packages the browser tests need: Chromium and a CJK font.
+system-deps:
+	@need=""; \
+	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
+	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$$need fonts-wqy-microhei"; \
+	if [ -n "$$need" ]; then \
+	  echo "==> installing$$need"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	fi
+
+# Start the local PostgreSQL cluster when it is installed but not running.
+postgres:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then \
+	  echo "==> starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+	  for i in $$(seq 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done; \
+	fi
+
+test: $(VENV)/.installed-dev system-deps postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(VENV)/.installed-dev
+	@echo "==> tests on SQLite"
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-postgres: $(VENV)/.installed-dev
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ "$$CI" = "true" ]; then \
+	  echo "==> tests on PostgreSQL"; \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not sqlite_only" tests; \
+	else \
+	  echo "==> PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped (they are required when CI=true)"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

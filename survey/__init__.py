@@ -1,0 +1,133 @@
+"""The application factory."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from survey import models
+from survey.config import ROOT, Config
+from survey.database import write_intent
+from survey.extensions import compress, csrf, db, login_manager, migrate
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (
+            has_request_context() and request.is_secure)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None,
+                instance_path=str(Config().INSTANCE_PATH if config is None else config.INSTANCE_PATH))
+    app.config.from_object(config or Config())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("TRUST_PROXY"):
+        n = int(app.config["TRUST_PROXY"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    register_extensions(app)
+    register_hooks(app)
+    register_blueprints(app)
+    from survey.errors import register_error_handlers
+    register_error_handlers(app)
+    from survey.cli import register_commands
+    register_commands(app)
+    from survey.assets import init_assets
+    init_assets(app, ROOT / "static")
+    from survey.templating import register_template_helpers
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, see below
+    csrf.init_app(app)
+    compress.init_app(app)
+    app.session_interface = SessionInterface()
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录（长时间未操作会自动退出登录）"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        user_id, _, session_token = token.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(models.User, int(user_id))
+        if user is None or user.is_disabled or user.session_token != session_token:
+            return None
+        return user
+
+
+def register_hooks(app: Flask) -> None:
+    from survey.permissions import enforce_access
+
+    @app.before_request
+    def start_request():
+        g.request_id = request.headers.get("X-Request-ID", "")[:36] or str(uuid.uuid4())
+        write_intent.set(request.method not in SAFE_METHODS)
+
+    app.before_request(enforce_access)
+
+    @app.before_request
+    def check_csrf():
+        """CSRF on every unsafe request. Views built on a form re-show it with what was typed."""
+        if request.method in SAFE_METHODS or request.endpoint is None:
+            return None
+        try:
+            csrf.protect()
+        except CSRFError:
+            view = app.view_functions.get(request.endpoint)
+            from survey import audit
+            audit.record("csrf_failed", actor=current_user if current_user.is_authenticated else None,
+                         success=False, details={"endpoint": request.endpoint})
+            db.session.commit()
+            if getattr(view, "reshows_form_on_csrf", False):
+                g.csrf_failed = True
+                return None
+            raise
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h["X-Request-ID"] = g.get("request_id", "")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "assets":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def end_request(exc):
+        write_intent.set(False)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.admin import bp as admin_bp
+    from survey.auth.views import bp as auth_bp
+    from survey.home.views import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)

@@ -1,0 +1,63 @@
+"""Static files under content-hashed names with long cache lifetimes."""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from pathlib import Path
+
+from flask import Flask, Response, abort, request, url_for
+
+HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
+YEAR = 365 * 24 * 3600
+
+
+class Assets:
+    """Loads static/ once; serves `name.<hash>.ext` as immutable, plain names briefly."""
+
+    def __init__(self, folder: Path) -> None:
+        self.files: dict[str, tuple[bytes, str]] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                rel = path.relative_to(folder).as_posix()
+                self.files[rel] = (data, hashlib.sha256(data).hexdigest()[:10])
+
+    def hashed_name(self, filename: str) -> str:
+        data_digest = self.files.get(filename)
+        if data_digest is None:
+            raise KeyError(f"no static file {filename}")
+        stem, dot, ext = filename.rpartition(".")
+        return f"{stem}.{data_digest[1]}.{ext}"
+
+    def lookup(self, requested: str) -> tuple[bytes, bool] | None:
+        match = HASHED.match(requested)
+        if match:
+            real = match["stem"] + match["ext"]
+            entry = self.files.get(real)
+            if entry and entry[1] == match["digest"]:
+                return entry[0], True
+        entry = self.files.get(requested)
+        return (entry[0], False) if entry else None
+
+
+def init_assets(app: Flask, folder: Path) -> None:
+    assets = Assets(folder)
+
+    def serve(filename: str):
+        found = assets.lookup(filename)
+        if found is None:
+            abort(404)
+        data, immutable = found
+        mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        resp = Response(data, mimetype=mimetype)
+        resp.cache_control.public = True
+        resp.cache_control.max_age = YEAR if immutable else 300
+        if immutable:
+            resp.cache_control.immutable = True
+        resp.set_etag(hashlib.sha256(data).hexdigest()[:16])
+        return resp.make_conditional(request)
+
+    serve.access = "public"
+    app.add_url_rule("/static/<path:filename>", "assets", serve)
+    app.jinja_env.globals["asset_url"] = lambda name: url_for("assets", filename=assets.hashed_name(name))

@@ -1,0 +1,17 @@
+"""The one place the application asks for the time, so tests can move it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+_frozen: datetime | None = None
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+
+
+def freeze(moment: datetime | None) -> None:
+    """Pin the clock to moment (aware UTC), or release it with None."""
+    global _frozen
+    _frozen = moment

@@ -1,0 +1,88 @@
+"""Configuration read from the environment."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL spellings hosting platforms hand out and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated on first run and kept."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Config:
+    """Values every deployment gets; environment variables override."""
+
+    def __init__(self) -> None:
+        self.INSTANCE_PATH = str(INSTANCE)
+        self.SECRET_KEY = load_secret_key(INSTANCE)
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'survey.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        idle = _int_env("SESSION_IDLE_MINUTES", 30)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=idle)
+        self.SESSION_REFRESH_EACH_REQUEST = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_NAME = "survey_session"
+        self.REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+        # Tokens live as long as the session (which itself expires when idle).
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.WTF_CSRF_SSL_STRICT = False
+        self.WTF_I18N_ENABLED = False
+        self.MAX_CONTENT_LENGTH = _int_env("MAX_UPLOAD_MB", 30) * 1024 * 1024
+        self.UNIT_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+        self.LOCKOUT_THRESHOLD = _int_env("LOCKOUT_THRESHOLD", 5)
+        self.LOCKOUT_MINUTES = _int_env("LOCKOUT_MINUTES", 15)
+        self.IP_FAILURE_LIMIT = _int_env("IP_FAILURE_LIMIT", 300)
+        self.COMPRESS_ALGORITHM = ["br", "gzip"]
+        self.COMPRESS_MIN_SIZE = 500
+        self.COMPRESS_MIMETYPES = [
+            "text/html", "text/css", "text/javascript", "application/javascript",
+            "application/json", "image/svg+xml",
+        ]
+        self.SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+        self.TRUST_PROXY = _int_env("TRUST_PROXY", 0)
+        self.DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "示范区")
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a given database, fast hashing, no secrets on disk."""
+
+    TESTING = True
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(database_url)
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -1,0 +1,105 @@
+"""Domain errors and the error pages."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from survey.extensions import db
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action; the message is for the user (Chinese)."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class InvalidTransition(DomainError):
+    status = 409
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class ValidationFailed(DomainError):
+    """Several row- or field-level errors at once (imports)."""
+
+    status = 422
+
+    def __init__(self, message: str, errors: list) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的操作",
+    409: "数据已变化",
+    413: "文件过大",
+    422: "内容有误",
+    429: "请求过于频繁",
+    500: "服务器出错",
+    503: "服务暂不可用",
+}
+
+ERROR_HINTS = {
+    400: "请求内容不完整或格式不对，请返回重试。",
+    403: "您的账号无权访问此页面。如需权限，请联系管理员。",
+    404: "您访问的页面不存在或已被删除。",
+    405: "此页面不支持该操作。",
+    409: "数据已被他人修改，请刷新后重试。",
+    413: "上传的文件超过大小限制。",
+    422: "提交的内容有误，请检查后重试。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "服务器内部错误，已记录。请稍后重试。",
+    503: "数据库暂时无法连接，请稍后刷新重试。您填写的内容仍保存在本机。",
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.is_json or best == "application/json"
+
+
+def error_response(status: int, message: str | None = None):
+    message = message or ERROR_HINTS.get(status, "")
+    title = ERROR_TITLES.get(status, "出错了")
+    if wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        db.session.rollback()
+        return error_response(exc.code or 500, None if exc.code != 403 else None)
+
+    @app.errorhandler(DomainError)
+    def handle_domain(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(OperationalError)
+    def handle_db_down(exc: OperationalError):
+        db.session.rollback()
+        app.logger.warning("database error: %s", exc.__class__.__name__)
+        return error_response(503)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(500)

@@ -1,0 +1,13 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+from survey.models.audit import AuditLog
+from survey.models.base import Base
+from survey.models.group import SupervisionGroup, group_members
+from survey.models.unit import UNIT_CATEGORIES, Unit
+from survey.models.user import ROLE_LABELS, Role, User
+
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+
+__all__ = [
+    "AuditLog", "Base", "ROLE_CHOICES", "ROLE_LABELS", "Role", "SupervisionGroup", "UNIT_CATEGORIES", "Unit", "User",
+    "group_members",
+]

@@ -1,0 +1,52 @@
+"""Loading the demo district into an empty database."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from survey.admin import operations
+from survey.extensions import db
+from survey.models import Role, SupervisionGroup, Unit, User
+from survey.seed_data import DEMO_GROUPS, DEMO_INSPECTORS, DEMO_PASSWORD, DEMO_UNITS, SURNAMES
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count(User.id)))
+
+
+def seed_demo() -> dict[str, int]:
+    """Create the demo district. The caller commits. Accounts need no password change."""
+    admin = operations.create_user(None, username="admin", display_name="区直工委管理员",
+                                   role=Role.ADMIN.value, password=DEMO_PASSWORD,
+                                   must_change_password=False)
+    # One hash for every demo account: 90 more scrypt runs would make seeding slow.
+    same = admin.password_hash
+    groups = [SupervisionGroup(name=name) for name in DEMO_GROUPS]
+    db.session.add_all(groups)
+    units = []
+    for i, (name, category, slug) in enumerate(DEMO_UNITS):
+        contact = SURNAMES[i % len(SURNAMES)] + "联络员"
+        unit = Unit(name=name, category=category, contact_name=contact,
+                    contact_phone=f"1390000{i + 1:04d}", group=groups[i % len(groups)])
+        units.append((unit, slug))
+    db.session.add_all(u for u, _ in units)
+    db.session.flush()
+    for username, display, group_index, phone in DEMO_INSPECTORS:
+        operations.create_user(admin, username=username, display_name=display,
+                               role=Role.INSPECTOR.value, password=DEMO_PASSWORD, phone=phone,
+                               group_ids=[groups[group_index].id], must_change_password=False,
+                               password_hash=same)
+    for unit, slug in units:
+        operations.create_user(admin, username=f"liaison-{slug}", display_name=unit.contact_name,
+                               role=Role.UNIT.value, password=DEMO_PASSWORD, unit_id=unit.id,
+                               phone=unit.contact_phone, must_change_password=False,
+                               password_hash=same)
+    db.session.flush()
+    return {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units)}
+
+
+DEMO_ACCOUNTS = [
+    ("admin", "管理员"),
+    ("inspector1", "第一督导组 督导员"),
+    ("inspector2", "第二督导组 督导员"),
+    ("liaison-nyncj", "农业农村局 联络员（其余单位: liaison-<单位简拼>, 见 用户 页）"),
+]

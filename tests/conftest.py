@@ -1,0 +1,152 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+emptied after every test; a client, a login helper and a controllable clock."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import secrets
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="survey-tests-"))
+os.environ["INSTANCE_PATH"] = str(_TMP / "instance")
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(16))
+
+from flask import has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from survey import clock, create_app  # noqa: E402
+from survey.config import TestConfig, normalize_database_url  # noqa: E402
+from survey.extensions import db as _db  # noqa: E402
+
+from tests.factories import DEFAULT_PASSWORD  # noqa: E402
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite:///{_TMP / 'test.db'}"
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def pytest_collection_modifyitems(config, items):
+    if not database_url().startswith("sqlite"):
+        return
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only"))
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, g and
+    database session, not the test's. Afterwards the test's session is rolled back so the
+    test reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            _db.session.rollback()
+        return response
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = database_url()
+    if url.startswith("postgresql"):
+        reset_postgres(url)
+    application = create_app(TestConfig(url))
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def frozen_clock():
+    """A clock the test moves by hand: frozen_clock.set(dt) / .advance(timedelta)."""
+
+    class Clock:
+        now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+        def set(self, moment: datetime) -> None:
+            self.now = moment
+            clock.freeze(moment)
+
+        def advance(self, delta) -> None:
+            self.set(self.now + delta)
+
+    c = Clock()
+    clock.freeze(c.now)
+    yield c
+    clock.freeze(None)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no csrf_token field"
+    return match.group(1)
+
+
+def get_csrf(client, url: str = "/login") -> str:
+    return csrf_from(client.get(url).get_data(as_text=True))
+
+
+def do_login(client, username: str, password: str = DEFAULT_PASSWORD, follow: bool = False):
+    token = get_csrf(client, "/login")
+    return client.post("/login", data={"csrf_token": token, "username": username,
+                                       "password": password}, follow_redirects=follow)
+
+
+@pytest.fixture()
+def login(client):
+    """login(user) logs the test client in as user and returns the client."""
+
+    def _login(user, password: str = DEFAULT_PASSWORD):
+        resp = do_login(client, user.username, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
