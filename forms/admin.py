@@ -1,10 +1,17 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import BaseForm
 from survey.models import ROLE_CHOICES, UNIT_CATEGORIES
+
+
+
+def required(message: str) -> list:
+    """Present in the post (not taken from the edited object) and not blank."""
+    return [InputRequired(message), DataRequired(message)]
+
 
 PHONE = Regexp(r"^[0-9+\-\s()（）转]{5,32}$", message="电话号码格式不正确")
 USERNAME = Regexp(r"^[A-Za-z0-9_.\-]{3,64}$", message="用户名为 3–64 位字母、数字或 _ . -")
@@ -19,7 +26,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class UnitForm(BaseForm):
-    name = StringField("单位名称", validators=[DataRequired("请输入单位名称"), Length(max=100)])
+    name = StringField("单位名称", validators=[*required("请输入单位名称"), Length(max=100)])
     category = SelectField("单位类别", choices=[(c, c) for c in UNIT_CATEGORIES])
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64)])
     contact_phone = StringField("联系电话", validators=[Optional(), PHONE],
@@ -32,15 +39,15 @@ class UnitImportForm(BaseForm):
 
 
 class GroupForm(BaseForm):
-    name = StringField("督导组名称", validators=[DataRequired("请输入督导组名称"), Length(max=64)])
+    name = StringField("督导组名称", validators=[*required("请输入督导组名称"), Length(max=64)])
     member_ids = MultiCheckboxField("成员", coerce=int)
     unit_ids = MultiCheckboxField("负责单位", coerce=int)
 
 
 class UserForm(BaseForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), USERNAME],
+    username = StringField("用户名", validators=[*required("请输入用户名"), USERNAME],
                            render_kw={"autocapitalize": "none"})
-    display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=64)])
+    display_name = StringField("姓名", validators=[*required("请输入姓名"), Length(max=64)])
     phone = StringField("手机号", validators=[Optional(), PHONE], render_kw={"inputmode": "tel"})
     role = SelectField("角色", choices=ROLE_CHOICES)
     unit_id = SelectField("所属单位（联络员）", coerce=lambda v: int(v) if v not in (None, "", "None") else None,

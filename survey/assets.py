@@ -33,10 +33,11 @@ class Assets:
     def lookup(self, requested: str) -> tuple[bytes, bool] | None:
         match = HASHED.match(requested)
         if match:
-            real = match["stem"] + match["ext"]
-            entry = self.files.get(real)
-            if entry and entry[1] == match["digest"]:
-                return entry[0], True
+            entry = self.files.get(match["stem"] + match["ext"])
+            if entry:
+                # A page cached before a deploy may ask for an older hash: serve the
+                # current file, but only cache it briefly.
+                return entry[0], entry[1] == match["digest"]
         entry = self.files.get(requested)
         return (entry[0], False) if entry else None
 

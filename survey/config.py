@@ -81,6 +81,7 @@ class TestConfig(Config):
     """Settings for the test suite: a given database, fast hashing, no secrets on disk."""
 
     TESTING = True
+    __test__ = False  # not a pytest test class
 
     def __init__(self, database_url: str) -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -78,28 +79,46 @@ def error_response(status: int, message: str | None = None):
     title = ERROR_TITLES.get(status, "出错了")
     if wants_json():
         return jsonify(error=title, message=message), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    # Pages for 5xx must not touch the database (it may be what failed): no user, no menu.
+    template = "errors/unavailable.html" if status >= 500 else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+CSRF_MESSAGE = "安全令牌无效或已过期（页面停留过久或已退出登录），请刷新页面后重试。"
+
+
+def _rollback() -> None:
+    """Roll back; with the database unreachable even that can fail, and must not raise."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool will replace it
+        db.session.remove()
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc: CSRFError):
+        _rollback()
+        return error_response(400, CSRF_MESSAGE)
+
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        db.session.rollback()
-        return error_response(exc.code or 500, None if exc.code != 403 else None)
+        _rollback()
+        return error_response(exc.code or 500)
 
     @app.errorhandler(DomainError)
     def handle_domain(exc: DomainError):
-        db.session.rollback()
+        _rollback()
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(OperationalError)
     def handle_db_down(exc: OperationalError):
-        db.session.rollback()
+        _rollback()
         app.logger.warning("database error: %s", exc.__class__.__name__)
         return error_response(503)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback()
         app.logger.exception("unhandled error")
         return error_response(500)

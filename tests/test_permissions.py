@@ -1,0 +1,106 @@
+"""The route × role matrix: every route, every role, anonymous included."""
+from __future__ import annotations
+
+import pytest
+
+from survey.models import Role
+from tests.conftest import csrf_from, do_login
+from tests.factories import make_group, make_unit, make_user
+
+ROLES = ("anonymous", "unit", "inspector", "admin")
+LOGIN = "login"  # a redirect to the login page
+HOME = "home"    # a redirect to the home page
+
+# (method, rule) -> expected outcome for anonymous, liaison, inspector, admin.
+MATRIX: dict[tuple[str, str], tuple] = {
+    ("GET", "/healthz"): (200, 200, 200, 200),
+    ("GET", "/static/<path:filename>"): (200, 200, 200, 200),
+    ("GET", "/login"): (200, HOME, HOME, HOME),
+    ("POST", "/login"): (400, 400, 400, 400),
+    ("POST", "/logout"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    ("GET", "/"): (LOGIN, 200, 200, 200),
+    ("GET", "/account"): (LOGIN, 200, 200, 200),
+    ("GET", "/account/password"): (LOGIN, 200, 200, 200),
+    ("POST", "/account/password"): (LOGIN, 400, 400, 400),
+    ("GET", "/admin/units"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin/units/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/units/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/units/<int:unit_id>"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/units/<int:unit_id>"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/units/import"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/units/import"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/units/import-template.xlsx"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin/groups"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin/groups/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/groups/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/groups/<int:group_id>"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/groups/<int:group_id>"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/users"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin/users/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/users/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/users/<int:user_id>"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/users/<int:user_id>"): (LOGIN, 403, 403, 400),
+    ("POST", "/admin/users/<int:user_id>/reset-password"): (LOGIN, 403, 403, 400),
+    ("POST", "/admin/users/<int:user_id>/disable"): (LOGIN, 403, 403, 303),
+    ("POST", "/admin/users/<int:user_id>/enable"): (LOGIN, 403, 403, 303),
+    ("POST", "/admin/users/<int:user_id>/unlock"): (LOGIN, 403, 403, 303),
+    ("GET", "/admin/audit"): (LOGIN, 403, 403, 200),
+}
+
+
+def route_keys(app) -> set[tuple[str, str]]:
+    keys = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            keys.add((method, rule.rule))
+    return keys
+
+
+def test_every_route_is_in_the_matrix(app):
+    missing = route_keys(app) - set(MATRIX)
+    stale = set(MATRIX) - route_keys(app)
+    assert not missing, f"routes without a row in the access matrix: {sorted(missing)}"
+    assert not stale, f"matrix rows for routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_endpoint_declares_access(app):
+    undeclared = [ep for ep, view in app.view_functions.items() if not hasattr(view, "access")]
+    assert undeclared == []
+
+
+def _fill(rule: str, ids: dict) -> str:
+    return (rule.replace("<int:unit_id>", str(ids["unit"])).replace("<int:group_id>", str(ids["group"]))
+            .replace("<int:user_id>", str(ids["user"])).replace("<path:filename>", "css/app.css"))
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
+@pytest.mark.parametrize("role_index", range(4), ids=ROLES)
+def test_access(app, client, db, key, role_index):
+    method, rule = key
+    unit = make_unit("矩阵单位")
+    target = make_user(Role.INSPECTOR, username="target")
+    group = make_group("矩阵组", members=[target], units=[unit])
+    ids = {"unit": unit.id, "group": group.id, "user": target.id}
+    role = ROLES[role_index]
+    if role != "anonymous":
+        make_user(role, username="actor", unit=unit if role == "unit" else None)
+        assert do_login(client, "actor").status_code == 302
+    url = _fill(rule, ids)
+    if method == "GET":
+        resp = client.get(url)
+    else:
+        token = csrf_from(client.get("/login" if role == "anonymous" else "/account").get_data(as_text=True))
+        resp = client.post(url, data={"csrf_token": token})
+    expected = MATRIX[key][role_index]
+    if expected == LOGIN:
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    elif expected == HOME:
+        assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    else:
+        assert resp.status_code == expected, resp.get_data(as_text=True)[:300]
+
+
+def test_unknown_ids_are_404_for_admins(client, db, login):
+    login(make_user(Role.ADMIN))
+    for url in ("/admin/units/999999", "/admin/groups/999999", "/admin/users/999999"):
+        assert client.get(url).status_code == 404
