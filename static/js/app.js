@@ -8,3 +8,16 @@ document.addEventListener("submit", function (event) {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 });
+
+// User form: show the unit picker for liaisons and the group list for inspectors only.
+(function () {
+  var role = document.getElementById("role");
+  if (!role) { return; }
+  function sync() {
+    document.querySelectorAll("[data-show-for-role]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-show-for-role") !== role.value;
+    });
+  }
+  role.addEventListener("change", sync);
+  sync();
+})();

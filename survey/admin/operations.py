@@ -86,24 +86,28 @@ def update_group(actor: User, group: SupervisionGroup, name: str, member_ids: li
     return changed
 
 
-def _check_role_links(role: str, unit_id: int | None, group_ids: list[int]) -> None:
-    if role == Role.UNIT.value and unit_id is None:
+def _role_links(role: str, unit_id: int | None, group_ids: list[int]) -> tuple[int | None, list[int]]:
+    """A liaison belongs to exactly one unit; only inspectors sit in groups. Links that do not
+    fit the role are dropped (a form may still carry them from before the role changed)."""
+    if role not in {r.value for r in Role}:
+        raise DomainError("角色无效", field="role")
+    if role != Role.UNIT.value:
+        unit_id = None
+    elif unit_id is None:
         raise DomainError("单位联络员必须选择所属单位", field="unit_id")
-    if role != Role.UNIT.value and unit_id is not None:
-        raise DomainError("只有单位联络员可以选择所属单位", field="unit_id")
-    if role != Role.INSPECTOR.value and group_ids:
-        raise DomainError("只有督导组成员可以加入督导组", field="group_ids")
-    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+    elif db.session.get(Unit, unit_id) is None:
         raise DomainError("所选单位不存在", field="unit_id")
+    if role != Role.INSPECTOR.value:
+        group_ids = []
+    return unit_id, group_ids
 
 
 def create_user(actor: User | None, *, username: str, display_name: str, role: str, password: str,
                 phone: str = "", unit_id: int | None = None, group_ids: list[int] | None = None,
                 must_change_password: bool = True, password_hash: str | None = None) -> User:
     """Create an account. password_hash, when given, is a hash of an already-checked password."""
-    group_ids = group_ids or []
     _require_unique(User, "username", username, None, "用户名已被使用")
-    _check_role_links(role, unit_id, group_ids)
+    unit_id, group_ids = _role_links(role, unit_id, group_ids or [])
     error = None if password_hash else policy_error(password)
     if error:
         raise DomainError(error, field="password")
@@ -121,7 +125,7 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
 
 def update_user(actor: User, user: User, *, display_name: str, role: str, phone: str,
                 unit_id: int | None, group_ids: list[int]) -> dict:
-    _check_role_links(role, unit_id, group_ids)
+    unit_id, group_ids = _role_links(role, unit_id, group_ids)
     if user.id == actor.id and role != user.role:
         raise DomainError("不能修改自己的角色", field="role")
     changed = audit.changes(user, {"display_name": display_name, "role": role, "phone": phone,
