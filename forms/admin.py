@@ -1,5 +1,5 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -31,6 +31,10 @@ class UnitForm(BaseForm):
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64)])
     contact_phone = StringField("联系电话", validators=[Optional(), PHONE],
                                 render_kw={"inputmode": "tel"})
+
+
+class EditUnitForm(UnitForm):
+    is_disabled = BooleanField("停用该单位", description="停用后不再纳入新的检查批次，历史记录保留")
 
 
 class UnitImportForm(BaseForm):

@@ -224,3 +224,34 @@ def test_liaison_never_reaches_admin_pages_by_url(client, db, login):
     resp = client.post("/admin/units/new", data={"csrf_token": csrf_from(
         client.get("/account").get_data(as_text=True)), "name": "x", "category": "其他"})
     assert resp.status_code == 403 and count(Unit) == 1
+
+
+def test_disabling_a_unit_is_audited(client, db, login):
+    unit = make_unit("统计局")
+    login(make_user(Role.ADMIN))
+    resp = post(client, f"/admin/units/{unit.id}", {"name": "统计局", "category": "政府部门",
+                                                    "is_disabled": "y"})
+    assert resp.status_code == 302 and db.session.get(Unit, unit.id).is_disabled
+    assert audit_rows("unit_update")[0].details["is_disabled"] == [False, True]
+
+
+def test_editing_a_group_is_audited(client, db, login):
+    login(make_user(Role.ADMIN))
+    insp = make_user(Role.INSPECTOR, username="insp")
+    group = make_group("第一督导组")
+    resp = post(client, f"/admin/groups/{group.id}", {"name": "第一组", "member_ids": [insp.id]})
+    assert resp.status_code == 302
+    [row] = audit_rows("group_update")
+    assert row.details == {"name": ["第一督导组", "第一组"], "members": [[], ["insp"]]}
+
+
+def test_role_change_drops_links_that_no_longer_fit(client, db, login):
+    login(make_user(Role.ADMIN))
+    unit = make_unit("财政局")
+    liaison = make_user(Role.UNIT, username="liaison", unit=unit)
+    group = make_group("组")
+    resp = post(client, f"/admin/users/{liaison.id}", {"display_name": "某人", "role": "admin",
+                                                       "unit_id": unit.id, "group_ids": [group.id]})
+    assert resp.status_code == 302
+    user = db.session.get(User, liaison.id)
+    assert (user.role, user.unit_id, user.groups) == ("admin", None, [])

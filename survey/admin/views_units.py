@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from forms.admin import UnitForm, UnitImportForm
+from forms.admin import EditUnitForm, UnitForm, UnitImportForm
 from survey.admin import bp, operations, queries
 from survey.admin.unit_import import import_units
 from survey.admin.xlsx_templates import unit_template
@@ -41,8 +41,9 @@ def unit_new():
 @form_view
 def unit_edit(unit_id: int):
     unit = queries.get_or_404(Unit, unit_id)
-    form = UnitForm(obj=unit)
-    ok, status = submit(form, lambda: operations.update_unit(current_user, unit, **_unit_values(form)))
+    form = EditUnitForm(obj=unit)
+    ok, status = submit(form, lambda: operations.update_unit(
+        current_user, unit, is_disabled=form.is_disabled.data, **_unit_values(form)))
     if ok:
         flash("已保存", "success")
         return redirect(url_for("admin.units"))
