@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.clock import utcnow
 from survey.models.base import Base, UTCDateTime
+from survey.models.user import ROLE_LABELS, Role
 
 EVENT_LABELS = {
     "login": "登录成功",
@@ -52,6 +53,13 @@ class AuditLog(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(36), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    @property
+    def actor_role_label(self) -> str:
+        try:
+            return ROLE_LABELS[Role(self.actor_role)]
+        except ValueError:
+            return self.actor_role
 
     @property
     def event_label(self) -> str:
