@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey import models
+from survey.questionnaires import versioning  # noqa: F401  (guards published versions)
 from survey.config import ROOT, Config
 from survey.database import write_intent
 from survey.extensions import compress, csrf, db, login_manager, migrate
@@ -127,7 +128,10 @@ def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.auth.views import bp as auth_bp
     from survey.home.views import bp as home_bp
+    from survey.questionnaires import views_edit  # noqa: F401  (adds the editing routes)
+    from survey.questionnaires.views import bp as questionnaires_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(questionnaires_bp)

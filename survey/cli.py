@@ -11,6 +11,7 @@ from survey.errors import DomainError
 from survey.extensions import db
 from survey.models import Role, SupervisionGroup, Unit
 from survey.seed import DEMO_ACCOUNTS, is_empty, seed_demo
+from survey.questionnaires.cli import register_questionnaire_commands
 from survey.seed_data import DEMO_PASSWORD
 
 
@@ -21,6 +22,8 @@ def print_demo_accounts() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    register_questionnaire_commands(app)
+
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Load the demo district (86 units, 2 groups, accounts) into an empty database."""
@@ -30,7 +33,8 @@ def register_commands(app: Flask) -> None:
             else:
                 counts = seed_demo()
                 db.session.commit()
-                click.echo("已导入演示数据：{units} 个单位，{groups} 个督导组，{users} 个账号。".format(**counts))
+                click.echo("已导入演示数据：{units} 个单位，{groups} 个督导组，{users} 个账号，"
+                           "{questionnaires} 份问卷。".format(**counts))
         print_demo_accounts()
 
     @app.cli.command("create-user")

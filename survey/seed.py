@@ -1,11 +1,14 @@
 """Loading the demo district into an empty database."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from survey.admin import operations
 from survey.extensions import db
 from survey.models import Role, SupervisionGroup, Unit, User
+from survey.questionnaires.operations import import_questionnaire
 from survey.seed_data import DEMO_GROUPS, DEMO_INSPECTORS, DEMO_PASSWORD, DEMO_UNITS, SURNAMES
 
 
@@ -41,7 +44,22 @@ def seed_demo() -> dict[str, int]:
                                phone=unit.contact_phone, must_change_password=False,
                                password_hash=same)
     db.session.flush()
-    return {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units)}
+    forms = load_builtin_questionnaires(admin)
+    return {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units),
+            "questionnaires": len(forms)}
+
+
+BUILTIN = Path(__file__).resolve().parent / "builtin"
+BUILTIN_FORMS = ("廉洁机关建设自查表.xlsx", "上门问诊督导记录表.xlsx")
+
+
+def load_builtin_questionnaires(actor: User | None):
+    """The two forms that ship with the product, through the importer users use, published."""
+    versions = []
+    for filename in BUILTIN_FORMS:
+        version, _ = import_questionnaire(actor, (BUILTIN / filename).read_bytes(), filename, publish=True)
+        versions.append(version)
+    return versions
 
 
 DEMO_ACCOUNTS = [

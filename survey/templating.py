@@ -17,20 +17,26 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(CHINA).strftime(fmt)
 
 
-def nav_items() -> list[dict]:
-    """The bottom bar on phones and the top bar on wide screens, by role."""
+def _item(endpoint: str, label: str, icon: str, *match: str) -> dict:
+    return {"endpoint": endpoint, "label": label, "icon": icon, "match": match or (endpoint,)}
+
+
+def nav_items(compact: bool = False) -> list[dict]:
+    """The bottom bar on phones (compact) and the top bar on wide screens, by role."""
     if not current_user.is_authenticated:
         return []
-    items = [{"endpoint": "home.index", "label": "首页", "icon": "home", "match": ("home.",)}]
+    items = [_item("home.index", "首页", "home", "home.")]
     if current_user.is_admin:
-        items += [
-            {"endpoint": "admin.units", "label": "单位", "icon": "unit", "match": ("admin.unit",)},
-            {"endpoint": "admin.groups", "label": "督导组", "icon": "group", "match": ("admin.group",)},
-            {"endpoint": "admin.users", "label": "用户", "icon": "user", "match": ("admin.user",)},
-            {"endpoint": "admin.audit", "label": "日志", "icon": "log", "match": ("admin.audit",)},
-        ]
-    items.append({"endpoint": "auth.account", "label": "我的", "icon": "me",
-                  "match": ("auth.account", "auth.change_password")})
+        if compact:
+            items += [_item("questionnaires.index", "问卷", "form", "questionnaires."),
+                      _item("admin.hub", "管理", "unit", "admin.")]
+        else:
+            items += [_item("admin.units", "单位", "unit", "admin.unit"),
+                      _item("admin.groups", "督导组", "group", "admin.group"),
+                      _item("admin.users", "用户", "user", "admin.user"),
+                      _item("questionnaires.index", "问卷", "form", "questionnaires."),
+                      _item("admin.audit", "日志", "log", "admin.audit")]
+    items.append(_item("auth.account", "我的", "me", "auth.account", "auth.change_password"))
     current = request.endpoint or ""
     for item in items:
         item["active"] = current.startswith(item["match"])
@@ -40,6 +46,7 @@ def nav_items() -> list[dict]:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
+    app.jinja_env.filters["score_option"] = lambda v: {"name": v, "label": v}
     app.json.ensure_ascii = False
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["can_manage"] = permissions.can_manage

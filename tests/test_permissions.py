@@ -45,6 +45,31 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/admin/users/<int:user_id>/enable"): (LOGIN, 403, 403, 303),
     ("POST", "/admin/users/<int:user_id>/unlock"): (LOGIN, 403, 403, 303),
     ("GET", "/admin/audit"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin"): (LOGIN, 403, 403, 200),
+    ("GET", "/questionnaires"): (LOGIN, 403, 403, 200),
+    ("GET", "/questionnaires/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/questionnaires/import"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/import"): (LOGIN, 403, 403, 400),
+    ("GET", "/questionnaires/<int:questionnaire_id>"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/<int:questionnaire_id>/drafts"): (LOGIN, 403, 403, 303),
+    ("GET", "/questionnaires/versions/<int:version_id>"): (LOGIN, 403, 403, 200),
+    ("GET", "/questionnaires/versions/<int:version_id>/preview"): (LOGIN, 403, 403, 200),
+    ("GET", "/questionnaires/versions/<int:version_id>/export.xlsx"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/versions/<int:version_id>/publish"): (LOGIN, 403, 403, 303),
+    ("POST", "/questionnaires/versions/<int:version_id>/delete"): (LOGIN, 403, 403, 303),
+    ("GET", "/questionnaires/versions/<int:version_id>/sections/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/versions/<int:version_id>/sections/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/questionnaires/sections/<int:section_id>/edit"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/sections/<int:section_id>/edit"): (LOGIN, 403, 403, 400),
+    ("POST", "/questionnaires/sections/<int:section_id>/move"): (LOGIN, 403, 403, 303),
+    ("POST", "/questionnaires/sections/<int:section_id>/delete"): (LOGIN, 403, 403, 400),
+    ("GET", "/questionnaires/sections/<int:section_id>/questions/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/sections/<int:section_id>/questions/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/questionnaires/questions/<int:question_id>/edit"): (LOGIN, 403, 403, 200),
+    ("POST", "/questionnaires/questions/<int:question_id>/edit"): (LOGIN, 403, 403, 400),
+    ("POST", "/questionnaires/questions/<int:question_id>/move"): (LOGIN, 403, 403, 303),
+    ("POST", "/questionnaires/questions/<int:question_id>/delete"): (LOGIN, 403, 403, 303),
 }
 
 
@@ -69,8 +94,21 @@ def test_every_endpoint_declares_access(app):
 
 
 def _fill(rule: str, ids: dict) -> str:
-    return (rule.replace("<int:unit_id>", str(ids["unit"])).replace("<int:group_id>", str(ids["group"]))
-            .replace("<int:user_id>", str(ids["user"])).replace("<path:filename>", "css/app.css"))
+    for key, value in ids.items():
+        rule = rule.replace(f"<int:{key}_id>", str(value))
+    return rule.replace("<path:filename>", "css/app.css")
+
+
+def _draft_questionnaire(db) -> dict:
+    from survey.questionnaires import editing, operations
+
+    actor = make_user(Role.ADMIN, username="author")
+    version = operations.create_questionnaire(actor, "矩阵问卷", "self_check")
+    section = version.sections[0]
+    question = editing.save_question(section, None, {"name": "q1", "type": "check", "label": "检查项"}, "")
+    db.session.commit()
+    return {"questionnaire": version.questionnaire_id, "version": version.id, "section": section.id,
+            "question": question.id}
 
 
 @pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
@@ -80,7 +118,7 @@ def test_access(app, client, db, key, role_index):
     unit = make_unit("矩阵单位")
     target = make_user(Role.INSPECTOR, username="target")
     group = make_group("矩阵组", members=[target], units=[unit])
-    ids = {"unit": unit.id, "group": group.id, "user": target.id}
+    ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
     role = ROLES[role_index]
     if role != "anonymous":
         make_user(role, username="actor", unit=unit if role == "unit" else None)
@@ -102,5 +140,7 @@ def test_access(app, client, db, key, role_index):
 
 def test_unknown_ids_are_404_for_admins(client, db, login):
     login(make_user(Role.ADMIN))
-    for url in ("/admin/units/999999", "/admin/groups/999999", "/admin/users/999999"):
+    for url in ("/admin/units/999999", "/admin/groups/999999", "/admin/users/999999",
+                "/questionnaires/999999", "/questionnaires/versions/999999",
+                "/questionnaires/sections/999999/edit", "/questionnaires/questions/999999/edit"):
         assert client.get(url).status_code == 404

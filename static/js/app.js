@@ -9,15 +9,21 @@ document.addEventListener("submit", function (event) {
   }, 0);
 });
 
-// User form: show the unit picker for liaisons and the group list for inspectors only.
+// Show or hide parts of a form by another field's value:
+// data-show-if="role=unit" or data-hide-if="type=note single" (field id = space-separated values).
 (function () {
-  var role = document.getElementById("role");
-  if (!role) { return; }
+  var rules = document.querySelectorAll("[data-show-if], [data-hide-if]");
+  if (!rules.length) { return; }
+  function matches(el, attr) {
+    var spec = el.getAttribute(attr).split("=");
+    var field = document.getElementById(spec[0]);
+    return field ? spec[1].split(" ").indexOf(field.value) >= 0 : false;
+  }
   function sync() {
-    document.querySelectorAll("[data-show-for-role]").forEach(function (el) {
-      el.hidden = el.getAttribute("data-show-for-role") !== role.value;
+    rules.forEach(function (el) {
+      el.hidden = el.hasAttribute("data-show-if") ? !matches(el, "data-show-if") : matches(el, "data-hide-if");
     });
   }
-  role.addEventListener("change", sync);
+  document.addEventListener("change", sync);
   sync();
 })();

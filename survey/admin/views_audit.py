@@ -18,6 +18,12 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
+@bp.route("")
+@admin_required
+def hub():
+    return render_template("admin/hub.html")
+
+
 @bp.route("/audit")
 @admin_required
 def audit():

@@ -2,6 +2,9 @@
 from survey.models.audit import AuditLog
 from survey.models.base import Base
 from survey.models.group import SupervisionGroup, group_members
+from survey.models.questionnaire import (
+    KIND_LABELS, TYPE_LABELS, Question, Questionnaire, QuestionnaireKind, QuestionnaireVersion,
+    QuestionType, Section, VersionState)
 from survey.models.unit import UNIT_CATEGORIES, Unit
 from survey.models.user import ROLE_LABELS, Role, User
 
@@ -9,5 +12,6 @@ ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 
 __all__ = [
     "AuditLog", "Base", "ROLE_CHOICES", "ROLE_LABELS", "Role", "SupervisionGroup", "UNIT_CATEGORIES", "Unit", "User",
-    "group_members",
+    "group_members", "KIND_LABELS", "TYPE_LABELS", "Question", "Questionnaire", "QuestionnaireKind",
+    "QuestionnaireVersion", "QuestionType", "Section", "VersionState",
 ]

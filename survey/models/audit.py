@@ -28,6 +28,11 @@ EVENT_LABELS = {
     "group_create": "新建督导组",
     "group_update": "修改督导组",
     "csrf_failed": "安全令牌校验失败",
+    "questionnaire_create": "新建问卷",
+    "questionnaire_import": "导入问卷",
+    "questionnaire_draft": "新建问卷草稿",
+    "questionnaire_draft_delete": "删除问卷草稿",
+    "questionnaire_publish": "发布问卷",
 }
 
 

@@ -1,0 +1,1 @@
+"""XLSForm workbooks: reader, writer and the expression language."""
