@@ -10,6 +10,11 @@ QUESTION_FIELDS = ("name", "type", "label", "hint", "required", "required_messag
                    "problem_if", "problem_category", "problem_severity")
 
 
+QUESTION_DEFAULTS = {"hint": "", "required": False, "required_message": "", "choice_list": None,
+                     "appearance": "", "points": None, "relevant": "", "constraint": "",
+                     "constraint_message": "", "problem_if": "", "problem_category": "", "problem_severity": ""}
+
+
 def compile_expression(text: str) -> dict | None:
     """The AST stored beside each expression (already validated)."""
     return parse(text) if text else None

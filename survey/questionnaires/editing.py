@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm.attributes import flag_modified
+
 from survey.errors import DomainError, InvalidTransition
 from survey.extensions import db
 from survey.models import Question, QuestionnaireVersion, Section
-from survey.questionnaires.convert import compile_expression, compile_question, spec_from_version
+from survey.questionnaires.convert import (
+    QUESTION_DEFAULTS, compile_expression, compile_question, spec_from_version)
 from survey.questionnaires.versioning import MESSAGE
 from survey.xlsform.validate import validate_spec
 
@@ -20,11 +23,14 @@ def require_draft(version: QuestionnaireVersion) -> None:
 
 
 def _validate(version: QuestionnaireVersion) -> None:
-    db.session.flush()
-    errors = validate_spec(spec_from_version(version))
+    """Check the whole form in memory, before anything reaches the database."""
+    with db.session.no_autoflush:
+        errors = validate_spec(spec_from_version(version))
     if errors:
         first = errors[0]
         raise DomainError(first.message, field=first.column if first.column in FORM_FIELDS else None)
+    # Any edit bumps the version's lock_version, so a publish from a stale page is a conflict.
+    flag_modified(version, "title")
 
 
 def _renumber(items) -> None:
@@ -64,9 +70,10 @@ def delete_section(section: Section) -> None:
     require_draft(version)
     if len(version.sections) == 1:
         raise DomainError("问卷至少要保留一个部分")
-    version.sections.remove(section)
-    db.session.delete(section)  # with its questions
-    _renumber(version.sections)
+    with db.session.no_autoflush:
+        db.session.delete(section)  # with its questions
+        version.sections.remove(section)
+        _renumber(version.sections)
     _validate(version)
 
 
@@ -138,8 +145,8 @@ def save_question(section: Section, question: Question | None, values: dict, cho
     version = section.version
     require_draft(version)
     if question is None:
-        question = Question(position=len(section.questions) + 1, version=version, name=values["name"],
-                            type=values["type"], label=values["label"])
+        question = Question(position=len(section.questions) + 1, version=version, parameters={},
+                            **QUESTION_DEFAULTS)
         section.questions.append(question)
     for key, value in values.items():
         setattr(question, key, value)
@@ -173,10 +180,11 @@ def move_question(question: Question, delta: int) -> None:
         if not 0 <= k < len(version.sections):
             return
         target = version.sections[k]
-        section.questions.remove(question)
-        _renumber(section.questions)
-        target_items = list(target.questions)
-        target_items.insert(0 if delta > 0 else len(target_items), question)
-        target.questions = target_items
-        _renumber(target_items)
+        with db.session.no_autoflush:  # never flush while the question is between sections
+            target_items = list(target.questions)
+            section.questions.remove(question)
+            _renumber(section.questions)
+            target_items.insert(0 if delta > 0 else len(target_items), question)
+            target.questions = target_items
+            _renumber(target_items)
     _validate(version)
