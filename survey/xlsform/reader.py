@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 import zipfile
+from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
 
-from survey.xlsform.sheets import Row, read_sheet, sheets_by_name
+from survey.xlsform.sheets import MAX_ROWS, Row, read_sheet, sheets_by_name
 from survey.xlsform.spec import FormSpec, QuestionSpec, RowError, SectionSpec
 from survey.xlsform.types import CHECK_LIST, classify, parse_parameters
 from survey.xlsform.validate import validate_spec
 
 MAX_BYTES = 5 * 1024 * 1024
+# What openpyxl raises on a zip that is not a workbook, or a workbook with broken XML inside.
+CORRUPT = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError, AttributeError,
+           ParseError, EOFError)
 TRUE_WORDS = {"yes", "true", "true()", "1", "是", "y"}
 FALSE_WORDS = {"", "no", "false", "false()", "0", "否", "n"}
 KINDS = {"self_check": "self_check", "自查": "self_check", "自查表": "self_check", "onsite": "onsite",
@@ -34,12 +39,12 @@ def read_xlsform(data: bytes, filename: str = "") -> ReadResult:
         return ReadResult(None, [RowError("文件", 0, "", "文件超过 5 MB")])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError):
+        try:
+            return _read(wb, filename)
+        finally:
+            wb.close()
+    except CORRUPT:
         return ReadResult(None, [RowError("文件", 0, "", "文件不是有效的 Excel (.xlsx) 工作簿")])
-    try:
-        return _read(wb, filename)
-    finally:
-        wb.close()
 
 
 def _read(wb, filename: str) -> ReadResult:
@@ -48,7 +53,10 @@ def _read(wb, filename: str) -> ReadResult:
         return ReadResult(None, [RowError("survey", 0, "", "缺少 survey 工作表")])
     settings = _settings(sheets.get("settings"))
     result = ReadResult(None)
-    survey_rows, headers = read_sheet(sheets["survey"], settings.get("default_language", ""))
+    survey_rows, headers = read_sheet(sheets["survey"], settings.get("default_language", ""), result.notices)
+    if len(survey_rows) > MAX_ROWS:
+        result.errors.append(RowError("survey", 0, "", f"survey 表超过 {MAX_ROWS} 行"))
+        return result
     if "type" not in headers or "name" not in headers:
         result.errors.append(RowError("survey", 1, "", "survey 表缺少 type 或 name 列"))
         return result
@@ -77,7 +85,10 @@ def _choices(ws, language: str, result: ReadResult) -> dict[str, list[dict]]:
     lists: dict[str, list[dict]] = {}
     if ws is None:
         return lists
-    rows, _ = read_sheet(ws, language)
+    rows, _ = read_sheet(ws, language, result.notices)
+    if len(rows) > MAX_ROWS:
+        result.errors.append(RowError("choices", 0, "", f"choices 表超过 {MAX_ROWS} 行"))
+        return lists
     for row in rows:
         list_name, name = row.get("list_name"), row.get("name")
         if not list_name or not name:
@@ -138,9 +149,11 @@ def _open_section(stack: list[SectionSpec], spec: FormSpec, row_number: int) -> 
     """The section the next question goes in: a new part of the open group, or an unnamed one."""
     if stack:
         top = stack[-1]
+        conditions = [s.relevant for s in stack if s.relevant]
+        relevant = conditions[0] if len(conditions) == 1 else " and ".join(f"({c})" for c in conditions)
         section = top if not any(s is top for s in spec.sections) else SectionSpec(
-            name=f"{top.name}_{row_number}", title=top.title, hint=top.hint, relevant=top.relevant,
-            row=row_number)
+            name=f"{top.name}_{row_number}", title=top.title, hint=top.hint, row=row_number)
+        section.relevant = relevant  # a flattened group keeps the conditions of the groups around it
     else:
         section = SectionSpec(name="", title="", row=row_number)
     spec.sections.append(section)
@@ -173,11 +186,20 @@ def _question(row: Row, info, result: ReadResult) -> QuestionSpec:
         else:
             q.parameters = params
     if row.get("points"):
-        try:
-            q.points = int(float(row.get("points")))
-        except ValueError:
-            result.errors.append(RowError("survey", row.number, "points", "分值必须是整数"))
+        points = _integer(row.get("points"))
+        if points is None or not -100000 <= points <= 100000:
+            result.errors.append(RowError("survey", row.number, "points", "分值必须是整数（-100000 到 100000）"))
+        else:
+            q.points = points
     return q
+
+
+def _integer(text: str) -> int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def _stem(filename: str) -> str:

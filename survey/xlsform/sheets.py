@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BLANK_RUN_STOP = 200  # real workbooks often claim a million rows: stop after this many blank ones
 MAX_ROWS = 5000
+# Sheets formatted down to row 1,048,576 hold a million empty rows: stop after this many in a
+# row and say so (a notice), rather than read for seconds or drop content silently.
+BLANK_RUN_STOP = 1000
 ZH_HINTS = ("zh", "chinese", "中文", "汉语", "cn")
 LANGUAGE_COLUMNS = ("label", "hint", "constraint_message", "required_message")
 ALIASES = {"list name": "list_name", "list_name": "list_name", "value": "name"}
@@ -50,9 +52,13 @@ def _rank(lang: str, preferred: str) -> int:
     return 2 if lang == "" else 3
 
 
-def read_sheet(ws, preferred_language: str = "") -> tuple[list[Row], list[str]]:
+def read_sheet(ws, preferred_language: str = "", notices: list[str] | None = None
+               ) -> tuple[list[Row], list[str]]:
     """Rows of ws as dicts of column -> text, and the normalised header names. A translatable
     column is read in the best language that has text in that row."""
+    # The <dimension> a file records can be wrong either way (real forms claim a million rows; a
+    # stale one hides rows): read what the XML holds instead.
+    ws.reset_dimensions()
     rows_iter = ws.iter_rows(values_only=True)
     header_cells = next(rows_iter, None)
     if header_cells is None:
@@ -76,6 +82,9 @@ def read_sheet(ws, preferred_language: str = "") -> tuple[list[Row], list[str]]:
         if not values:
             blank_run += 1
             if blank_run >= BLANK_RUN_STOP:
+                if notices is not None:
+                    notices.append(f"{ws.title} 表第 {number - blank_run + 1} 行起连续 {BLANK_RUN_STOP} 行为空，"
+                                   "其后的内容未读取")
                 break
             continue
         blank_run = 0

@@ -1,6 +1,7 @@
 """XLSForm type names and how they map to our question types."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -31,7 +32,8 @@ class TypeInfo:
 
 
 def classify(raw: str) -> TypeInfo:
-    text = re.sub(r"\s+", " ", raw.strip().lower())
+    original = re.sub(r"\s+", " ", raw.strip())
+    text = original.lower()
     if text in ("begin group", "begin_group"):
         return TypeInfo("begin_group", raw=text)
     if text in ("end group", "end_group"):
@@ -47,7 +49,8 @@ def classify(raw: str) -> TypeInfo:
         if match and not text.startswith(("select_one_from_file", "select_multiple_from_file")):
             if match.group(2):
                 return TypeInfo("unsupported", raw=text, problem="不支持“其他（or_other）”选项写法")
-            return TypeInfo("question", qtype=qtype, choice_list=match.group(1), raw=text)
+            list_name = original[match.start(1):match.end(1)]  # list names keep their case
+            return TypeInfo("question", qtype=qtype, choice_list=list_name, raw=text)
     base = text.split(" ")[0]
     if base in UNSUPPORTED_LABELS:
         return TypeInfo("unsupported", raw=text, problem=f"不支持的题型 {base}（{UNSUPPORTED_LABELS[base]}）")
@@ -64,6 +67,8 @@ def parse_parameters(text: str) -> dict[str, float | int] | None:
         try:
             number = float(value)
         except ValueError:
+            return None
+        if not math.isfinite(number) or abs(number) > 1e12:
             return None
         result[key.strip().lower()] = int(number) if number.is_integer() else number
     return result

@@ -21,6 +21,8 @@ def validate_spec(spec: FormSpec) -> list[RowError]:
     for section in spec.sections:
         if section.name:
             _check_name(section.name, section.row, seen, errors)
+        if len(section.title) > 200:
+            errors.append(RowError("survey", section.row, "label", "分组标题不能超过 200 个字"))
         errors.extend(expression_errors(section.relevant, "relevant", section.row, set(seen), None))
         for q in section.questions:
             errors.extend(question_errors(q, spec, set(seen)))
@@ -52,6 +54,10 @@ def question_errors(q: QuestionSpec, spec: FormSpec, earlier: set[str]) -> list[
     errors.extend(_parameter_errors(q))
     if q.problem_severity and q.problem_severity not in SEVERITIES:
         errors.append(RowError("survey", q.row, "problem_severity", "严重程度只能是 一般、较重 或 严重"))
+    for column, limit in (("appearance", 64), ("constraint_message", 200), ("required_message", 200),
+                          ("choice_list", 64)):
+        if len(getattr(q, column) or "") > limit:
+            errors.append(RowError("survey", q.row, column, f"不能超过 {limit} 个字符"))
     if len(q.problem_category) > 32:
         errors.append(RowError("survey", q.row, "problem_category", "问题类别不能超过 32 个字"))
     errors.extend(expression_errors(q.relevant, "relevant", q.row, earlier, None))
@@ -73,7 +79,7 @@ def _parameter_errors(q: QuestionSpec) -> list[RowError]:
         return [RowError("survey", q.row, "parameters", "照片数量上限应在 1 到 20 之间")]
     if q.type == "score":
         start, end, step = p.get("start", 0), p.get("end", 10), p.get("step", 1)
-        if step != 1 or start < 0 or end <= start or end > 1000:
+        if step != 1 or start != 0 or not float(end).is_integer() or not 0 < end <= 1000:
             return [RowError("survey", q.row, "parameters", "评分题应为 start=0 end=满分 step=1 的整数区间")]
     return []
 

@@ -1,0 +1,163 @@
+"""Rounds (检查批次), the units in scope, and what each unit and group fills in them."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.clock import utcnow
+from survey.models.base import Base, UTCDateTime
+from survey.models.group import SupervisionGroup
+from survey.models.questionnaire import QuestionnaireVersion
+from survey.models.unit import Unit
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(16))  # prefix of problem numbers, e.g. "2023"
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    self_check_deadline: Mapped[date] = mapped_column(Date)
+    self_check_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    onsite_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    problem_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    self_check_version: Mapped[QuestionnaireVersion] = relationship(foreign_keys=[self_check_version_id])
+    onsite_version: Mapped[QuestionnaireVersion] = relationship(foreign_keys=[onsite_version_id])
+    scope: Mapped[list[RoundUnit]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class RoundUnit(Base):
+    """A unit in a round's scope, and the group that visits it in this round."""
+
+    __tablename__ = "round_units"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_groups.id"), index=True)
+
+    round: Mapped[Round] = relationship(back_populates="scope")
+    unit: Mapped[Unit] = relationship()
+    group: Mapped[SupervisionGroup | None] = relationship()
+
+
+class SubmissionKind(str, enum.Enum):
+    SELF_CHECK = "self_check"
+    VISIT = "visit"
+
+
+class SubmissionState(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Submission(Base):
+    """A unit's self-check or a group's visit in a round: one of each per unit and round."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    state: Mapped[str] = mapped_column(String(16), default=SubmissionState.DRAFT.value)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)      # visit: date, place, members, attendees
+    found: Mapped[list] = mapped_column(JSON, default=list)      # visit: reviewed problem list
+    submit_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    lock_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    round: Mapped[Round] = relationship()
+    unit: Mapped[Unit] = relationship()
+    version: Mapped[QuestionnaireVersion] = relationship()
+    photos: Mapped[list[Photo]] = relationship(back_populates="submission", order_by="Photo.id",
+                                               cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == SubmissionState.SUBMITTED.value
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("submission_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    question_name: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))          # the phone's id for the upload: retries are idempotent
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    submission: Mapped[Submission] = relationship(back_populates="photos")
+
+
+class Problem(Base):
+    """A row of the problem ledger (问题台账). Statuses are stored as codes, shown in Chinese."""
+
+    __tablename__ = "problems"
+    __table_args__ = (
+        Index("ix_problems_unit_status", "unit_id", "status"),
+        Index("ix_problems_round_status", "round_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))              # self_check | visit | daily | import
+    found_on: Mapped[date] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(8), default="一般")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    question_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[Unit] = relationship()
+    round: Mapped[Round | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ProblemEvent(Base):
+    """Append-only history of a problem: who, when, from, to, comment, changed fields."""
+
+    __tablename__ = "problem_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(16), default="")
+    to_status: Mapped[str] = mapped_column(String(16), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
