@@ -543,7 +543,7 @@ def all_types_workbook() -> bytes:
 
 ROUND_TRIP_SOURCES = [
     pytest.param(lambda: (BUILTIN / "廉洁机关建设自查表.xlsx").read_bytes(), 46, 7, id="self-check"),
-    pytest.param(lambda: (BUILTIN / "上门问诊督导记录表.xlsx").read_bytes(), 21, 5, id="onsite-visit"),
+    pytest.param(lambda: (BUILTIN / "上门问诊督导记录表.xlsx").read_bytes(), 43, 9, id="onsite-visit"),
     pytest.param(all_types_workbook, 13, 3, id="all-types"),
 ]
 
