@@ -82,7 +82,8 @@ def register_hooks(app: Flask) -> None:
     @app.before_request
     def start_request():
         g.request_id = request.headers.get("X-Request-ID", "")[:36] or str(uuid.uuid4())
-        write_intent.set(request.method not in SAFE_METHODS)
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        write_intent.set(request.method not in SAFE_METHODS or getattr(view, "writes", False))
 
     app.before_request(enforce_access)
 
@@ -127,6 +128,7 @@ def register_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.auth.views import bp as auth_bp
+    from survey.filling import bp as filling_bp
     from survey.home.views import bp as home_bp
     from survey.questionnaires import views_edit  # noqa: F401  (adds the editing routes)
     from survey.questionnaires.views import bp as questionnaires_bp
@@ -135,3 +137,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(filling_bp)

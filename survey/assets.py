@@ -62,3 +62,4 @@ def init_assets(app: Flask, folder: Path) -> None:
     serve.access = "public"
     app.add_url_rule("/static/<path:filename>", "assets", serve)
     app.jinja_env.globals["asset_url"] = lambda name: url_for("assets", filename=assets.hashed_name(name))
+    app.jinja_env.globals["has_asset"] = lambda name: name in assets.files

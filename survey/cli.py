@@ -34,7 +34,7 @@ def register_commands(app: Flask) -> None:
                 counts = seed_demo()
                 db.session.commit()
                 click.echo("已导入演示数据：{units} 个单位，{groups} 个督导组，{users} 个账号，"
-                           "{questionnaires} 份问卷。".format(**counts))
+                           "{questionnaires} 份问卷，并开启检查批次「2023年廉洁机关建设上门问诊」。".format(**counts))
         print_demo_accounts()
 
     @app.cli.command("create-user")

@@ -72,3 +72,42 @@ def can_view_unit(user: User, unit_id: int | None) -> bool:
     if user.is_liaison:
         return user.unit_id == unit_id
     return any(unit.id == unit_id for group in user.groups for unit in group.units)
+
+
+def group_ids(user: User) -> set[int]:
+    return {g.id for g in user.groups} if user.is_authenticated and user.is_inspector else set()
+
+
+def visiting_group_id(submission_or_round_unit) -> int | None:
+    """The group assigned to the unit in that round (round_units.group_id)."""
+    from survey.extensions import db
+    from survey.models import RoundUnit
+
+    obj = submission_or_round_unit
+    if isinstance(obj, RoundUnit):
+        return obj.group_id
+    scope = db.session.get(RoundUnit, (obj.round_id, obj.unit_id))
+    return scope.group_id if scope else None
+
+
+def can_view_submission(user: User, submission) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    if user.is_liaison:
+        return submission.kind == "self_check" and user.unit_id == submission.unit_id
+    return visiting_group_id(submission) in group_ids(user)
+
+
+def can_edit_submission(user: User, submission) -> bool:
+    """Fill (or autosave) it: the unit's liaison its self-check, the visiting group its visit."""
+    if not user.is_authenticated or submission.is_submitted:
+        return False
+    if submission.kind == "self_check":
+        return user.is_liaison and user.unit_id == submission.unit_id
+    return user.is_inspector and visiting_group_id(submission) in group_ids(user)
+
+
+def can_reopen_submission(user: User, submission) -> bool:
+    return user.is_authenticated and user.is_admin and submission.is_submitted

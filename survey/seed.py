@@ -1,6 +1,7 @@
 """Loading the demo district into an empty database."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from survey.admin import operations
 from survey.extensions import db
 from survey.models import Role, SupervisionGroup, Unit, User
+from survey.filling.operations import create_round
 from survey.questionnaires.operations import import_questionnaire
 from survey.seed_data import DEMO_GROUPS, DEMO_INSPECTORS, DEMO_PASSWORD, DEMO_UNITS, SURNAMES
 
@@ -45,8 +47,14 @@ def seed_demo() -> dict[str, int]:
                                password_hash=same)
     db.session.flush()
     forms = load_builtin_questionnaires(admin)
+    create_round(admin, name=DEMO_ROUND, code="2023", starts_on=date(2023, 3, 1), ends_on=date(2023, 12, 31),
+                 self_check_deadline=date(2023, 4, 30), self_check_version=forms[0], onsite_version=forms[1],
+                 units=[u for u, _ in units])
     return {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units),
             "questionnaires": len(forms)}
+
+
+DEMO_ROUND = "2023年廉洁机关建设上门问诊"
 
 
 BUILTIN = Path(__file__).resolve().parent / "builtin"

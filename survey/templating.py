@@ -26,6 +26,8 @@ def nav_items(compact: bool = False) -> list[dict]:
     if not current_user.is_authenticated:
         return []
     items = [_item("home.index", "首页", "home", "home.")]
+    if not current_user.is_liaison:
+        items.append(_item("filling.rounds", "批次", "log", "filling."))
     if current_user.is_admin:
         if compact:
             items += [_item("questionnaires.index", "问卷", "form", "questionnaires."),

@@ -16,6 +16,12 @@ def form_view(view: Callable) -> Callable:
     return view
 
 
+def writes(view: Callable) -> Callable:
+    """A GET that may write (creates a row on first open): take SQLite's write lock at BEGIN."""
+    view.writes = True
+    return view
+
+
 def add_error(form: Form, field_name: str | None, message: str) -> None:
     field = getattr(form, field_name, None) if field_name else None
     if field is None:

@@ -1,6 +1,8 @@
 """The route × role matrix: every route, every role, anonymous included."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from survey.models import Role
@@ -70,6 +72,22 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/questionnaires/questions/<int:question_id>/edit"): (LOGIN, 403, 403, 400),
     ("POST", "/questionnaires/questions/<int:question_id>/move"): (LOGIN, 403, 403, 303),
     ("POST", "/questionnaires/questions/<int:question_id>/delete"): (LOGIN, 403, 403, 303),
+    ("GET", "/sw.js"): (200, 200, 200, 200),
+    ("GET", "/rounds"): (LOGIN, 200, 200, 200),
+    ("GET", "/rounds/new"): (LOGIN, 403, 403, 200),
+    ("POST", "/rounds/new"): (LOGIN, 403, 403, 400),
+    ("GET", "/rounds/<int:round_id>"): (LOGIN, 302, 200, 200),
+    ("GET", "/rounds/<int:round_id>/self-check"): (LOGIN, 302, 403, 403),
+    ("GET", "/rounds/<int:round_id>/units/<int:unit_id>/visit"): (LOGIN, 403, 302, 403),
+    ("GET", "/submissions/<int:submission_id>"): (LOGIN, 200, 200, 200),
+    ("POST", "/submissions/<int:submission_id>/draft"): (LOGIN, 400, 400, 400),
+    ("GET", "/submissions/<int:submission_id>/review"): (LOGIN, 404, 404, 404),
+    ("POST", "/submissions/<int:submission_id>/submit"): (LOGIN, 400, 400, 400),
+    ("POST", "/submissions/<int:submission_id>/reopen"): (LOGIN, 403, 403, 403),
+    ("POST", "/submissions/<int:submission_id>/photos"): (LOGIN, 400, 400, 400),
+    # photo ids here point nowhere; tests/test_photos.py checks real photos across units and groups
+    ("GET", "/photos/<int:photo_id>"): (LOGIN, 404, 404, 404),
+    ("POST", "/photos/<int:photo_id>/delete"): (LOGIN, 404, 404, 404),
 }
 
 
@@ -108,7 +126,27 @@ def _draft_questionnaire(db) -> dict:
     question = editing.save_question(section, None, {"name": "q1", "type": "check", "label": "检查项"}, "")
     db.session.commit()
     return {"questionnaire": version.questionnaire_id, "version": version.id, "section": section.id,
-            "question": question.id}
+            "question": question.id, "author": actor}
+
+
+def _round(db, author, unit) -> dict:
+    """A round over the matrix unit, with the unit's self-check opened (a draft)."""
+    from survey.filling import operations as filling
+    from survey.questionnaires import operations
+
+    forms = []
+    for kind in ("self_check", "onsite"):
+        v = operations.create_questionnaire(author, f"{kind}表", kind)
+        from survey.questionnaires import editing
+        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
+        operations.publish_version(author, v)
+        forms.append(v)
+    rnd = filling.create_round(author, name="矩阵批次", code="M", starts_on=date(2026, 1, 1),
+                               ends_on=date(2026, 12, 31), self_check_deadline=date(2026, 6, 30),
+                               self_check_version=forms[0], onsite_version=forms[1], units=[unit])
+    sub = filling.open_submission(rnd, unit, "self_check", author)
+    db.session.commit()
+    return {"round": rnd.id, "submission": sub.id}
 
 
 @pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
@@ -119,9 +157,12 @@ def test_access(app, client, db, key, role_index):
     target = make_user(Role.INSPECTOR, username="target")
     group = make_group("矩阵组", members=[target], units=[unit])
     ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
+    ids.update(_round(db, ids.pop("author"), unit))
+    ids["photo"] = 987654
     role = ROLES[role_index]
     if role != "anonymous":
-        make_user(role, username="actor", unit=unit if role == "unit" else None)
+        make_user(role, username="actor", unit=unit if role == "unit" else None,
+                  groups=[group] if role == "inspector" else ())
         assert do_login(client, "actor").status_code == 302
     url = _fill(rule, ids)
     if method == "GET":

@@ -27,3 +27,18 @@ document.addEventListener("submit", function (event) {
   document.addEventListener("change", sync);
   sync();
 })();
+
+// Logging out clears this user's local copies of drafts and the offline page cache.
+document.addEventListener("submit", function (event) {
+  var action = event.target.getAttribute("action") || "";
+  if (!/\/logout$/.test(action)) { return; }
+  var uid = document.body.getAttribute("data-user-id");
+  try {
+    Object.keys(localStorage).forEach(function (k) { if (k.indexOf("survey:" + uid + ":") === 0) { localStorage.removeItem(k); } });
+  } catch (e) { /* storage unavailable */ }
+  if (window.caches) { caches.delete("survey-pages-v1"); }
+});
+
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+});

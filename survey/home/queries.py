@@ -9,11 +9,13 @@ from survey.models import SupervisionGroup, Unit, User
 
 
 def home_context(user: User) -> dict:
+    from survey.filling.queries import pending_self_checks, rounds_for
+
     if user.is_admin:
-        return {"stats": admin_stats()}
+        return {"stats": admin_stats(), "rounds": rounds_for(user)[:5]}
     if user.is_inspector:
-        return {"groups": user.groups}
-    return {"unit": user.unit}
+        return {"groups": user.groups, "rounds": rounds_for(user)}
+    return {"unit": user.unit, "self_checks": pending_self_checks(user)}
 
 
 def admin_stats() -> dict:

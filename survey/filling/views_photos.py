@@ -1,0 +1,92 @@
+"""Photos of a submission: upload (idempotent per client id), view, delete. JSON for the phone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, jsonify, request, send_file, url_for
+from flask_login import current_user
+
+from survey.errors import DomainError
+from survey.extensions import db
+from survey.filling import bp, photos, queries
+from survey.models import Photo, Submission
+from survey.permissions import can_view_submission, login_required
+
+PHOTO_MAX_AGE = 3600  # seconds a browser may keep a photo (private: never a shared cache)
+
+
+def upload_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _check_view(submission: Submission) -> None:
+    if not can_view_submission(current_user, submission):
+        abort(404 if current_user.is_liaison else 403)
+
+
+def photo_json(photo: Photo) -> dict:
+    return {"id": photo.id, "url": url_for("filling.photo", photo_id=photo.id),
+            "delete_url": url_for("filling.delete_photo", photo_id=photo.id),
+            "question": photo.question_name, "name": photo.original_name, "size": photo.size,
+            "sha256": photo.sha256, "width": photo.width, "height": photo.height}
+
+
+def _refused(exc: DomainError):
+    db.session.rollback()
+    code = {403: "forbidden", 413: "too_large"}.get(exc.status, "refused")
+    return jsonify(error=code, message=exc.message, field=exc.field), exc.status
+
+
+@bp.route("/submissions/<int:submission_id>/photos", methods=["POST"])
+@login_required
+def upload_photo(submission_id: int):
+    submission = queries.get_or_404(Submission, submission_id)
+    _check_view(submission)
+    upload = request.files.get("file")
+    if upload is None:
+        return jsonify(error="refused", message="请选择照片", field="file"), 400
+    max_bytes = current_app.config["PHOTO_MAX_BYTES"]
+    data = upload.stream.read(max_bytes + 1)  # never more than the limit in memory
+    photo = None
+    try:
+        photo, created = photos.store_photo(
+            current_user, submission, request.form.get("question", ""), request.form.get("client_id", ""),
+            data, upload.filename or "", upload_dir(), max_bytes)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    except Exception:
+        db.session.rollback()
+        if photo is not None and created:
+            photos.remove_file(photos.photo_path(photo, upload_dir()))
+        raise
+    return jsonify(photo_json(photo)), 201 if created else 200
+
+
+@bp.route("/photos/<int:photo_id>")
+@login_required
+def photo(photo_id: int):
+    row = queries.get_or_404(Photo, photo_id)
+    _check_view(row.submission)
+    path = photos.photo_path(row, upload_dir())
+    if not path.is_file():
+        abort(404)
+    stem = Path(row.original_name).stem or "照片"
+    resp = send_file(path, mimetype=photos.mimetype(row), as_attachment=False, conditional=True,
+                     download_name=f"{stem}.{row.stored_name.rpartition('.')[2]}", max_age=PHOTO_MAX_AGE)
+    resp.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/photos/<int:photo_id>/delete", methods=["POST"])
+@login_required
+def delete_photo(photo_id: int):
+    row = queries.get_or_404(Photo, photo_id)
+    _check_view(row.submission)
+    try:
+        photos.delete_photo(current_user, row, upload_dir())
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    return jsonify(id=photo_id, deleted=True)
