@@ -1,0 +1,133 @@
+"""A liaison fills the self-check on a phone through a lost signal; an inspector records a visit."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from survey.filling import operations as filling
+from survey.models import Problem, Role, Submission
+from survey.seed import load_builtin_questionnaires
+from tests.e2e.conftest import CHROMIUM_ARGS, WECHAT_UA
+from tests.e2e.test_phone_flows import assert_fits_phone, login
+from tests.factories import make_group, make_unit, make_user
+
+
+@pytest.fixture()
+def district(db):
+    admin = make_user(Role.ADMIN, username="admin")
+    unit = make_unit("农业农村局")
+    inspector = make_user(Role.INSPECTOR, username="inspector1", display_name="周督导")
+    make_group("第一督导组", members=[inspector], units=[unit])
+    make_user(Role.UNIT, username="liaison-nyncj", unit=unit)
+    self_check, onsite = load_builtin_questionnaires(admin)
+    rnd = filling.create_round(admin, name="2023年廉洁机关建设上门问诊", code="2023", starts_on=date(2023, 3, 1),
+                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               self_check_version=self_check, onsite_version=onsite, units=[unit])
+    db.session.commit()
+    return {"round": rnd.id, "unit": unit.id, "self_check": self_check}
+
+
+def answer_all_required(page, version):
+    for q in version.questions:
+        sel = f"#q-{q.name}"
+        if not q.required or page.locator(sel).is_hidden() or page.locator(f"{sel} input:checked").count():
+            continue
+        if q.type == "check":
+            page.tap(f"{sel} .opt:nth-child(1)")
+        elif q.type in ("single", "score"):
+            page.tap(f"{sel} .opt:last-child" if q.type == "score" else f"{sel} .opt:nth-child(1)")
+        elif q.type == "integer":
+            page.fill(f"{sel} input", "6")
+        elif q.type == "date":
+            page.fill(f"{sel} input", "2023-04-01")
+        elif q.type in ("text", "textarea"):
+            page.fill(f"{sel} input, {sel} textarea", "张三")
+
+
+def test_self_check_survives_offline_reload_and_is_stored_once(live_server, browser, district, db, artifacts_dir):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", user_agent=WECHAT_UA, device_scale_factor=2)
+    page = context.new_page()
+    login(page, live_server, "liaison-nyncj")
+    page.wait_for_url(live_server + "/")
+    page.tap("text=开始填写自查表")
+    page.wait_for_url("**/submissions/*")
+    url = page.url
+    page.tap("#q-p1 .opt:nth-child(1)")
+    page.fill("#q-p2 input", "2023-03-15")
+    expect(page.locator("[data-save-status]")).to_contain_text("已保存 ")
+    page.reload()  # the service worker now controls the page and has cached it
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10000)
+
+    context.set_offline(True)
+    page.tap("#q-p3 .opt:nth-child(2)")           # 否: the explanation box appears
+    page.fill("#q-p_note textarea", "传达学习记录不完整，下周补齐")
+    assert "离线" in page.inner_text("[data-save-status]")
+    page.reload()                                 # offline reload: the cached page, then the local copy
+    assert page.is_checked("#q-p3 input[value=no]")
+    assert page.input_value("#q-p_note textarea") == "传达学习记录不完整，下周补齐"
+    assert page.input_value("#q-p2 input") == "2023-03-15"
+    answer_all_required(page, district["self_check"])
+    assert_fits_phone(page)
+    page.tap("[data-submit]")
+    expect(page.locator("[data-save-status]")).to_contain_text("待发送")
+    page.screenshot(path=str(artifacts_dir / "self-check-offline-queued-360.png"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Submission.id)).where(Submission.state == "submitted")) == 0
+
+    context.set_offline(False)
+    expect(page.locator("[data-submit]")).to_have_count(0, timeout=20000)  # the read-only view
+    assert "已提交" in page.inner_text("main")
+    second = context.new_page()                   # a second tab tries again
+    second.goto(url)
+    assert second.locator("[data-submit]").count() == 0
+    db.session.rollback()
+    subs = list(db.session.scalars(select(Submission)))
+    assert len(subs) == 1 and subs[0].is_submitted
+    assert subs[0].answers["p_note"] == "传达学习记录不完整，下周补齐"
+    problems = list(db.session.scalars(select(Problem)))
+    assert [p.question_name for p in problems] == ["p3"] and problems[0].status == "open"
+    context.close()
+
+
+def test_inspector_records_a_visit_with_problems(live_server, phone, district, db, artifacts_dir):
+    login(phone, live_server, "inspector1")
+    phone.wait_for_url(live_server + "/")
+    phone.tap("main a:has-text('2023年廉洁机关建设上门问诊')")
+    phone.tap('main a.btn-primary:text-is("上门问诊")')
+    phone.wait_for_url("**/submissions/*")
+    assert_fits_phone(phone)
+    phone.fill("#facts-attendees", "局长、纪检组长")
+    for q in ("ob_spirit", "ob_culture", "ob_window"):
+        phone.tap(f"#q-{q} .opt:nth-child(1)")
+    phone.fill("#q-q_record textarea", "询问第一议题落实情况，回答基本清楚")
+    phone.tap("#q-q_score .opt:nth-child(9)")
+    db.session.rollback()
+    onsite = db.session.scalar(select(Submission)).version
+    for q in onsite.questions:
+        if q.type == "check" and q.section.name not in ("observe",):
+            phone.tap(f"#q-{q.name} .opt:nth-child({2 if q.name == 'e3' else 1})")
+    phone.fill("#q-f_integrity textarea", "廉洁承诺书未全覆盖")
+    phone.tap("#q-s_overall .opt:nth-child(2)")
+    expect(phone.locator("[data-save-status]")).to_contain_text("已保存 ")
+    phone.screenshot(path=str(artifacts_dir / "visit-form-360.png"))
+    phone.tap("[data-go-review]")
+    phone.wait_for_url("**/review")
+    items = phone.locator("[data-found-item]")
+    assert items.count() == 2
+    phone.tap("[data-add-found]")
+    phone.locator("[data-found-item]").last.locator("textarea").fill("值班记录不全")
+    phone.locator("[data-found-item]").first.locator("[data-f=deadline]").fill("2023-06-30")
+    assert_fits_phone(phone)
+    phone.screenshot(path=str(artifacts_dir / "visit-review-360.png"), full_page=True)
+    phone.tap("[data-submit]")
+    expect(phone.locator("[data-submit]")).to_have_count(0, timeout=20000)
+    db.session.rollback()
+    problems = {p.description: p for p in db.session.scalars(select(Problem))}
+    assert "廉洁承诺书未全覆盖" in problems and "值班记录不全" in problems
+    assert any(p.question_name == "e3" for p in problems.values())
+    assert all(p.source == "visit" and p.status == "open" for p in problems.values())
+    assert "由此发现的问题" in phone.inner_text("main")
