@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
 from survey.filling import operations, photos
@@ -152,7 +152,8 @@ def test_jpeg_is_stored_byte_for_byte_under_a_random_name(app, db, world, updir)
     resp = Phone(app, world.liaison).upload(world.self_check, data, name="门口.jpg")
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
-    assert (body["question"], body["name"], body["size"], body["sha256"]) == ("ph", "门口.jpg", len(data), sha(data))
+    assert (body["question"], body["name"]) == ("ph", "门口.jpg")
+    assert (body["size"], body["sha256"]) == (len(data), sha(data))
     assert (body["width"], body["height"]) == (64, 48)
     assert body["url"] == f"/photos/{body['id']}"
     photo = db.session.get(Photo, body["id"])
@@ -180,6 +181,33 @@ def test_exif_orientation_is_applied_before_the_exif_is_dropped(app, db, world, 
     assert (body["width"], body["height"]) == (48, 64)
     with Image.open(updir / db.session.get(Photo, body["id"]).stored_name) as im:
         assert im.size == (48, 64) and not im.getexif()
+
+
+def exif_of(tags: dict) -> Image.Exif:
+    exif = Image.Exif()
+    exif.update(tags)
+    return exif
+
+
+def png_with_text() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "张三 13800000000")
+    return image_bytes("PNG", pnginfo=info)
+
+
+@pytest.mark.parametrize("data, secret", [
+    (image_bytes("JPEG", xmp=b"<x:xmpmeta>exif:GPSLatitude 30,15N</x:xmpmeta>"), b"GPSLatitude"),
+    (image_bytes("JPEG", comment=b"taken at Room 301"), b"Room 301"),
+    (png_with_text(), "张三".encode()),
+    (image_bytes("WEBP", exif=exif_of({0x010F: "PhoneMaker"})), b"PhoneMaker"),
+], ids=["jpeg-xmp", "jpeg-comment", "png-text", "webp-exif"])
+def test_other_metadata_is_removed_too(app, db, world, updir, data, secret):
+    assert secret in data
+    body = Phone(app, world.liaison).upload(world.self_check, data).get_json()
+    stored = (updir / db.session.get(Photo, body["id"]).stored_name).read_bytes()
+    assert secret not in stored and body["sha256"] == sha(stored)
+    with Image.open(io.BytesIO(stored)) as im:
+        assert im.size == (64, 48) and not im.getexif()
 
 
 def test_png_and_webp_are_accepted(app, db, world, updir):
@@ -279,7 +307,8 @@ def test_wrong_question_or_client_id_is_refused(app, db, world, updir, question,
 
 def test_missing_file_and_missing_csrf_are_refused(app, db, world, updir):
     phone = Phone(app, world.liaison)
-    resp = phone.client.post(f"/submissions/{world.self_check}/photos", data={"question": "ph", "client_id": "a"},
+    resp = phone.client.post(f"/submissions/{world.self_check}/photos",
+                             data={"question": "ph", "client_id": "a"},
                              headers={"X-CSRFToken": phone.token, "Accept": "application/json"})
     assert resp.status_code == 400 and resp.get_json()["message"] == "请选择照片"
     resp = phone.upload(world.self_check, image_bytes(), token="")
@@ -381,7 +410,8 @@ def test_missing_photo_or_file_is_404(app, db, world, uploaded, updir):
 @pytest.mark.parametrize("who, kind, status", [
     ("liaison", "self_check", 201), ("other_liaison", "self_check", 404), ("inspector", "self_check", 403),
     ("stranger", "self_check", 403), ("admin", "self_check", 403),
-    ("inspector", "visit", 201), ("liaison", "visit", 404), ("stranger", "visit", 403), ("admin", "visit", 403),
+    ("inspector", "visit", 201), ("liaison", "visit", 404), ("stranger", "visit", 403),
+    ("admin", "visit", 403),
 ])
 def test_who_may_upload(app, db, world, updir, who, kind, status):
     sub_id = world.self_check if kind == "self_check" else world.visit
@@ -451,3 +481,16 @@ def test_sweep_orphans_removes_old_unreferenced_files_only(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.jpg", "sub", "young.jpg"]
     assert photos.sweep_orphans(tmp_path, set(), older_than_seconds=0) == 2
     assert photos.sweep_orphans(tmp_path / "missing", set()) == 0
+
+
+def test_a_client_id_is_bound_to_its_question_and_deletes_are_audited(app, db, world, updir):
+    from survey.models import AuditLog
+
+    phone = Phone(app, world.inspector)
+    first = phone.upload(world.visit, image_bytes(), client_id="bound")
+    assert first.status_code == 201
+    other = phone.upload(world.visit, image_bytes(), question="txt", client_id="bound")
+    assert other.status_code == 400 and other.get_json()["message"] == "上传编号已被其他照片使用，请刷新页面后重试"
+    assert phone.delete(first.get_json()["id"]).status_code == 200
+    log = db.session.scalars(select(AuditLog).where(AuditLog.event == "photo_delete")).one()
+    assert log.actor_id == world.inspector.id and log.details["submission_id"] == world.visit

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from survey import audit
 from survey.errors import DomainError, NotAllowed
 from survey.extensions import db
 from survey.models import Photo, Submission, User
@@ -101,12 +102,26 @@ def _has_trailer(fmt: str, data: bytes) -> bool:
     return True
 
 
+# JPEG segments a plain picture has: JFIF (APP0), its colour profile (APP2), Adobe's colour
+# transform (APP14). EXIF and XMP (APP1), IPTC (APP13) and the rest may say where and by whom.
+PLAIN_JPEG_SEGMENTS = {"APP0", "APP2", "APP14"}
+
+
+def _has_metadata(image: Image.Image) -> bool:
+    if image.getexif() or any(k in image.info for k in ("exif", "xmp", "XML:com.adobe.xmp", "comment")):
+        return True
+    if any(marker not in PLAIN_JPEG_SEGMENTS for marker, _ in getattr(image, "applist", [])):
+        return True
+    return bool(getattr(image, "text", None))  # PNG text chunks
+
+
 def inspect_image(data: bytes) -> tuple[bytes, str, int, int]:
     """Decode data fully and return (bytes to store, format, width, height).
 
-    Only JPEG, PNG and WebP of at most MAX_PIXELS pixels, complete. Images with EXIF or XMP data
-    (GPS position, device), extra frames or trailing bytes are re-encoded without them, upright
-    per their EXIF orientation; any other image is kept byte for byte."""
+    Only JPEG, PNG and WebP of at most MAX_PIXELS pixels, complete. Images with metadata (EXIF,
+    XMP, IPTC, comments, text: GPS position, device, author), extra frames or trailing bytes are
+    re-encoded without them, upright per their EXIF orientation; a plain image (what a phone's
+    canvas makes) is kept byte for byte, so its SHA-256 is the sender's."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -122,13 +137,13 @@ def inspect_image(data: bytes) -> tuple[bytes, str, int, int]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error,
             IndexError, TypeError) as exc:  # what Pillow's decoders raise on bad data
         raise DomainError(NOT_AN_IMAGE) from exc
-    if fmt not in FORMATS:
-        raise DomainError(NOT_AN_IMAGE)
-    metadata = bool(image.getexif()) or any(k in image.info for k in ("exif", "xmp", "XML:com.adobe.xmp"))
-    frames = getattr(image, "n_frames", 1) > 1
-    if not (metadata or frames or fmt == "MPO" or _has_trailer(fmt, data)):
-        return data, fmt, image.width, image.height
-    return _reencode(image, fmt)
+    with image:
+        if fmt not in FORMATS:
+            raise DomainError(NOT_AN_IMAGE)
+        frames = getattr(image, "n_frames", 1) > 1
+        if not (_has_metadata(image) or frames or fmt == "MPO" or _has_trailer(fmt, data)):
+            return data, fmt, image.width, image.height
+        return _reencode(image, fmt)
 
 
 def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, str, int, int]:
@@ -145,7 +160,8 @@ def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, str, int, int]:
         upright.save(out, "PNG", **keep)
     else:
         if upright.mode not in ("RGB", "RGBA"):
-            upright = upright.convert("RGBA" if "A" in upright.getbands() or "transparency" in keep else "RGB")
+            alpha = "A" in upright.getbands() or "transparency" in keep
+            upright = upright.convert("RGBA" if alpha else "RGB")
         upright.save(out, "WEBP", quality=90, icc_profile=keep.get("icc_profile"))
     return out.getvalue(), fmt, upright.width, upright.height
 
@@ -174,7 +190,8 @@ def store_photo(actor: User, submission: Submission, question_name: str, client_
     if not CLIENT_ID.match(client_id or ""):
         raise DomainError("上传编号无效，请刷新页面后重试", field="client_id")
     existing = _existing(submission, client_id)
-    if existing is not None and existing.uploaded_by_id == actor.id and can_view_submission(actor, submission):
+    own = existing is not None and existing.uploaded_by_id == actor.id
+    if own and can_view_submission(actor, submission):
         # The first attempt was stored but its answer lost: the same answer again, even if the
         # form was submitted meanwhile.
         if existing.question_name != question_name:
@@ -227,6 +244,9 @@ def delete_photo(actor: User, photo: Photo, upload_dir: Path) -> None:
     if not can_edit_submission(actor, submission):
         raise NotAllowed("此表已提交或您无权修改，不能删除照片")
     path = photo_path(photo, upload_dir)
+    audit.record("photo_delete", actor=actor, target=submission.unit,
+                 details={"submission_id": submission.id, "question": photo.question_name,
+                          "name": photo.original_name, "sha256": photo.sha256})
     db.session.delete(photo)
     db.session.flush()
     db.session.expire(submission, ["photos"])
