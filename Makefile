@@ -73,3 +73,9 @@ test-postgres: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+.PHONY: bench
+# Speed and weight of the fill page on phones (bench/README.md). Installs wrk with apt-get when
+# missing; BENCH_ARGS="--skip-wrk" leaves the throughput part out.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/fill_page.py $(BENCH_ARGS)

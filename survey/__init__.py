@@ -116,7 +116,7 @@ def register_hooks(app: Flask) -> None:
         h["X-Request-ID"] = g.get("request_id", "")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "assets":
+        if request.endpoint not in ("assets", "filling.photo"):  # a photo may be cached privately
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -130,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.auth.views import bp as auth_bp
     from survey.filling import bp as filling_bp
     from survey.home.views import bp as home_bp
+    from survey.ledger.views import bp as ledger_bp
     from survey.questionnaires import views_edit  # noqa: F401  (adds the editing routes)
     from survey.questionnaires.views import bp as questionnaires_bp
 
@@ -138,3 +139,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(filling_bp)
+    app.register_blueprint(ledger_bp)

@@ -76,6 +76,7 @@ class Config:
         self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
         self.TRUST_PROXY = _int_env("TRUST_PROXY", 0)
         self.DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "示范区")
+        self.NEAR_DEADLINE_DAYS = _int_env("NEAR_DEADLINE_DAYS", 7)
 
 
 class TestConfig(Config):

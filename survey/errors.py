@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from survey.extensions import db
@@ -110,6 +111,11 @@ def register_error_handlers(app: Flask) -> None:
     def handle_domain(exc: DomainError):
         _rollback()
         return error_response(exc.status, exc.message)
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(exc: StaleDataError):
+        _rollback()  # optimistic locking: someone else changed the row first
+        return error_response(409, "数据已被他人修改，请刷新后查看最新内容再操作。")
 
     @app.errorhandler(OperationalError)
     def handle_db_down(exc: OperationalError):

@@ -28,10 +28,10 @@ def nav_items(compact: bool = False) -> list[dict]:
     items = [_item("home.index", "首页", "home", "home.")]
     if not current_user.is_liaison:
         items.append(_item("filling.rounds", "批次", "log", "filling."))
+    items.append(_item("ledger.index", "台账", "form", "ledger."))
     if current_user.is_admin:
         if compact:
-            items += [_item("questionnaires.index", "问卷", "form", "questionnaires."),
-                      _item("admin.hub", "管理", "unit", "admin.")]
+            items += [_item("admin.hub", "管理", "unit", "admin.", "questionnaires.")]
         else:
             items += [_item("admin.units", "单位", "unit", "admin.unit"),
                       _item("admin.groups", "督导组", "group", "admin.group"),
@@ -48,6 +48,12 @@ def nav_items(compact: bool = False) -> list[dict]:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
+    from survey.ledger import rules
+    app.jinja_env.globals["status_labels"] = rules.STATUS_LABELS
+    app.jinja_env.globals["action_labels"] = rules.ACTION_LABELS
+    app.jinja_env.globals["warning_labels"] = rules.WARNING_LABELS
+    app.jinja_env.filters["warning"] = rules.warning
+    app.jinja_env.filters["days_overdue"] = rules.days_overdue
     app.jinja_env.filters["score_option"] = lambda v: {"name": v, "label": v}
     app.json.ensure_ascii = False
     app.jinja_env.globals["nav_items"] = nav_items

@@ -1,6 +1,7 @@
 """The route × role matrix: every route, every role, anonymous included."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -88,7 +89,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # photo ids here point nowhere; tests/test_photos.py checks real photos across units and groups
     ("GET", "/photos/<int:photo_id>"): (LOGIN, 404, 404, 404),
     ("POST", "/photos/<int:photo_id>/delete"): (LOGIN, 404, 404, 404),
+    ("GET", "/ledger"): (LOGIN, 200, 200, 200),
+    ("GET", "/ledger/<int:problem_id>"): (LOGIN, 200, 200, 200),
+    # the action posted is "accept": the unit's to take (it then needs measures: 400), nobody else's
+    (ACT := "/ledger/<int:problem_id>/<any(accept, update_progress, report, verify, return, request_extension, "
+            "approve_extension, refuse_extension, cancel, reopen, set_deadline, set_category):action>"): None,
+    ("GET", "/ledger/new"): (LOGIN, 403, 200, 200),
+    ("POST", "/ledger/new"): (LOGIN, 403, 400, 400),
+    ("POST", "/ledger/bulk"): (LOGIN, 403, 403, 303),
 }
+MATRIX.pop(ACT)
+MATRIX[("POST", ACT)] = (LOGIN, 400, 403, 403)
 
 
 def route_keys(app) -> set[tuple[str, str]]:
@@ -112,6 +123,7 @@ def test_every_endpoint_declares_access(app):
 
 
 def _fill(rule: str, ids: dict) -> str:
+    rule = re.sub(r"<any\([^)]*\):action>", "accept", rule)
     for key, value in ids.items():
         rule = rule.replace(f"<int:{key}_id>", str(value))
     return rule.replace("<path:filename>", "css/app.css")
@@ -145,8 +157,11 @@ def _round(db, author, unit) -> dict:
                                ends_on=date(2026, 12, 31), self_check_deadline=date(2026, 6, 30),
                                self_check_version=forms[0], onsite_version=forms[1], units=[unit])
     sub = filling.open_submission(rnd, unit, "self_check", author)
+    db.session.flush()
+    from survey.filling.problems import create_problems
+    [problem] = create_problems(sub, [{"description": "矩阵问题", "category": "其他"}], author, date(2026, 3, 1))
     db.session.commit()
-    return {"round": rnd.id, "submission": sub.id}
+    return {"round": rnd.id, "submission": sub.id, "problem": problem.id}
 
 
 @pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")

@@ -377,8 +377,6 @@ def test_the_photo_is_served_inline_as_an_image(app, db, world, uploaded):
     assert "%E6%AD%A3%E6%96%87.jpg" in resp.headers["Content-Disposition"]  # 正文.jpg
 
 
-@pytest.mark.xfail(strict=True, reason="survey/__init__.py security_headers sets Cache-Control: no-store on "
-                                       "every response but assets, overriding the photo view's header")
 def test_the_photo_may_be_cached_privately(app, db, world, uploaded):
     resp = Phone(app, world.liaison).get(f"/photos/{uploaded[0]}")
     assert resp.headers["Cache-Control"].startswith("private")

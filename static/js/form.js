@@ -22,10 +22,7 @@
       var checked = q.querySelector("input:checked");
       return checked ? checked.value : "";
     }
-    if (type === "photo") {
-      var file = q.querySelector("input[type=file]");
-      return file && file.files && file.files.length ? String(file.files.length) : "";
-    }
+    if (type === "photo") { return q.getAttribute("data-count") || ""; }
     if (type === "note" || !inputs.length) { return ""; }
     return inputs[0].value;
   }

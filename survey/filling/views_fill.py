@@ -33,8 +33,12 @@ def _load(submission_id: int) -> Submission:
 def submission(submission_id: int):
     sub = _load(submission_id)
     if can_edit_submission(current_user, sub):
+        from survey.filling.views_photos import photo_json
+        photos: dict[str, list] = {}
+        for photo in sub.photos:
+            photos.setdefault(photo.question_name, []).append(photo_json(photo))
         return render_template("fill/fill.html", submission=sub, version=sub.version, members=_members(sub),
-                               beside=queries.self_check_beside(sub))
+                               beside=queries.self_check_beside(sub), photos=photos)
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)
                                        .order_by(Problem.id)))
     return render_template("fill/view.html", submission=sub, version=sub.version, problems=problems,

@@ -6,7 +6,7 @@ from survey.models.questionnaire import (
     KIND_LABELS, TYPE_LABELS, Question, Questionnaire, QuestionnaireKind, QuestionnaireVersion,
     QuestionType, Section, VersionState)
 from survey.models.round import (
-    Photo, Problem, ProblemEvent, Round, RoundUnit, Submission, SubmissionKind, SubmissionState)
+    Evidence, Photo, Problem, ProblemEvent, Round, RoundUnit, Submission, SubmissionKind, SubmissionState)
 from survey.models.unit import UNIT_CATEGORIES, Unit
 from survey.models.user import ROLE_LABELS, Role, User
 
@@ -15,6 +15,6 @@ ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 __all__ = [
     "AuditLog", "Base", "ROLE_CHOICES", "ROLE_LABELS", "Role", "SupervisionGroup", "UNIT_CATEGORIES", "Unit", "User",
     "group_members", "KIND_LABELS", "TYPE_LABELS", "Question", "Questionnaire", "QuestionnaireKind",
-    "QuestionnaireVersion", "QuestionType", "Section", "VersionState", "Photo", "Problem", "ProblemEvent",
+    "QuestionnaireVersion", "QuestionType", "Section", "VersionState", "Evidence", "Photo", "Problem", "ProblemEvent",
     "Round", "RoundUnit", "Submission", "SubmissionKind", "SubmissionState",
 ]

@@ -12,6 +12,7 @@ from survey.models.base import Base, UTCDateTime
 from survey.models.group import SupervisionGroup
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.unit import Unit
+from survey.models.user import User
 
 
 class Round(Base):
@@ -139,12 +140,39 @@ class Problem(Base):
     question_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responsible_person: Mapped[str] = mapped_column(String(64), default="")   # 责任人
+    measures: Mapped[str] = mapped_column(Text, default="")                  # 整改措施
+    planned_on: Mapped[date | None] = mapped_column(Date)                     # 计划完成
+    progress: Mapped[str] = mapped_column(Text, default="")                  # 整改进展
+    result: Mapped[str] = mapped_column(Text, default="")                    # 完成情况
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)          # 销号时间
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 销号人
+    extension_deadline: Mapped[date | None] = mapped_column(Date)             # 延期申请：新时限
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
     lock_version: Mapped[int] = mapped_column(default=1)
 
     unit: Mapped[Unit] = relationship()
     round: Mapped[Round | None] = relationship()
+    events: Mapped[list[ProblemEvent]] = relationship(order_by="ProblemEvent.id", viewonly=True)
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Evidence(Base):
+    """佐证材料: a photo or document attached to a problem, checked by content."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(8))        # jpg png pdf docx xlsx
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ProblemEvent(Base):
@@ -161,3 +189,5 @@ class ProblemEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

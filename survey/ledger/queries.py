@@ -1,0 +1,123 @@
+"""The ledger's read side: what each user may see, filtered, sorted and paged."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import abort
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from survey.extensions import db
+from survey.models import Problem, RoundUnit, Unit, User
+from survey.permissions import group_ids
+
+PAGE_SIZE = 30
+SORTS = {"code": Problem.code, "-code": Problem.code.desc(), "deadline": Problem.deadline,
+         "-deadline": Problem.deadline.desc(), "found_on": Problem.found_on, "-found_on": Problem.found_on.desc(),
+         "unit": Problem.unit_id, "status": Problem.status}
+OPEN = ("open", "in_progress", "pending_review")
+
+
+@dataclass
+class LedgerFilter:
+    round_id: int | None = None
+    unit_id: int | None = None
+    category: str = ""
+    status: str = ""
+    severity: str = ""
+    source: str = ""
+    warn: str = ""         # overdue | near
+    q: str = ""
+    sort: str = "-code"
+    page: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> "LedgerFilter":
+        def as_int(name):
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+        page = as_int("page") or 1
+        return cls(round_id=as_int("round"), unit_id=as_int("unit"), category=args.get("category", "")[:32],
+                   status=args.get("status", "")[:16], severity=args.get("severity", "")[:8],
+                   source=args.get("source", "")[:16], warn=args.get("warn", "")[:8], q=args.get("q", "").strip()[:100],
+                   sort=args.get("sort", "-code") if args.get("sort") in SORTS else "-code", page=min(page, 100000))
+
+    def args(self, **override) -> dict:
+        values = {"round": self.round_id, "unit": self.unit_id, "category": self.category, "status": self.status,
+                  "severity": self.severity, "source": self.source, "warn": self.warn, "q": self.q,
+                  "sort": self.sort if self.sort != "-code" else None, "page": self.page if self.page > 1 else None}
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def visible_to(stmt: Select, user: User) -> Select:
+    """A liaison sees the unit's problems; an inspector those of the units the groups cover."""
+    if user.is_admin:
+        return stmt
+    if user.is_liaison:
+        return stmt.where(Problem.unit_id == user.unit_id)
+    groups = group_ids(user) or {0}
+    in_round = exists().where(and_(RoundUnit.round_id == Problem.round_id, RoundUnit.unit_id == Problem.unit_id,
+                                   RoundUnit.group_id.in_(groups)))
+    own_unit = exists().where(and_(Unit.id == Problem.unit_id, Unit.group_id.in_(groups)))
+    return stmt.where(or_(in_round, and_(Problem.round_id.is_(None), own_unit)))
+
+
+def _apply(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> Select:
+    for column, value in ((Problem.round_id, f.round_id), (Problem.unit_id, f.unit_id),
+                          (Problem.category, f.category), (Problem.status, f.status),
+                          (Problem.severity, f.severity), (Problem.source, f.source)):
+        if value:
+            stmt = stmt.where(column == value)
+    if f.warn == "overdue":
+        stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline < today)
+    elif f.warn == "near":
+        stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline >= today,
+                          Problem.deadline <= today + timedelta(days=near_days))
+    if f.q:
+        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Problem.description.like(like, escape="\\"), Problem.code.like(like, escape="\\")))
+    return stmt
+
+
+def query_ledger(user: User, f: LedgerFilter, today: date, near_days: int) -> tuple[list[Problem], int]:
+    base = _apply(visible_to(select(Problem), user), f, today, near_days)
+    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    rows = db.session.scalars(base.options(selectinload(Problem.unit)).order_by(SORTS[f.sort], Problem.id)
+                              .offset((f.page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return list(rows), total
+
+
+def get_problem_or_404(user: User, problem_id: int) -> Problem:
+    """Only problems the user may see; the others do not exist for them (404), by URL guessing too."""
+    problem = db.session.scalar(visible_to(select(Problem), user).where(Problem.id == problem_id))
+    if problem is None:
+        abort(404)
+    return problem
+
+
+def todo_count(user: User, today: date) -> int:
+    """Home and bottom-bar badge: liaison — waiting for the unit; inspector — waiting for
+    verification; administrator — overdue."""
+    stmt = visible_to(select(func.count(Problem.id)), user)
+    if user.is_liaison:
+        stmt = stmt.where(Problem.status.in_(("open", "in_progress")))
+    elif user.is_inspector:
+        stmt = stmt.where(Problem.status == "pending_review")
+    else:
+        stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline < today)
+    return db.session.scalar(stmt) or 0
+
+
+def visible_units_stmt(user: User) -> Select:
+    """Units the user may file problems for or filter by."""
+    stmt = select(Unit).where(Unit.is_disabled.is_(False)).order_by(Unit.id)
+    if user.is_liaison:
+        return stmt.where(Unit.id == user.unit_id)
+    if user.is_inspector:
+        groups = group_ids(user) or {0}
+        covered = select(RoundUnit.unit_id).where(RoundUnit.group_id.in_(groups))
+        return stmt.where(or_(Unit.group_id.in_(groups), Unit.id.in_(covered)))
+    return stmt

@@ -1,0 +1,149 @@
+"""The problem ledger: list with filters in the URL, a problem's page, its transitions, bulk."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from forms.ledger import BulkForm, NewProblemForm, ProblemActionForm
+from survey.clock import utcnow
+from sqlalchemy.orm.exc import StaleDataError
+
+from survey.errors import Conflict, DomainError
+from survey.extensions import db
+from survey.ledger import operations, queries, rules
+from survey.models import Problem, Role, Round, Unit
+from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.permissions import admin_required, login_required, roles_required
+from survey.templating import CHINA
+from survey.viewutil import form_view
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+ACTION_FIELDS = {
+    "accept": ("measures", "responsible_person", "planned_on"), "update_progress": ("progress",),
+    "report": ("result",), "verify": ("comment",), "return": ("comment",),
+    "request_extension": ("new_deadline", "comment"), "approve_extension": ("comment",),
+    "refuse_extension": ("comment",), "cancel": ("comment",), "reopen": ("comment",),
+    "set_deadline": ("deadline",), "set_category": ("category",),
+}
+
+
+def today():
+    return utcnow().astimezone(CHINA).date()
+
+
+def near_days() -> int:
+    return int(current_app.config.get("NEAR_DEADLINE_DAYS", 7))
+
+
+@bp.route("")
+@login_required
+def index():
+    f = queries.LedgerFilter.from_args(request.args)
+    problems, total = queries.query_ledger(current_user, f, today(), near_days())
+    units = db.session.scalars(queries.visible_units_stmt(current_user))
+    return render_template("ledger/index.html", problems=problems, total=total, f=f,
+                           pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
+                           rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
+                           units=list(units), categories=PROBLEM_CATEGORIES, severities=SEVERITIES,
+                           statuses=rules.STATUS_LABELS, bulk_form=BulkForm() if current_user.is_admin else None)
+
+
+@bp.route("/<int:problem_id>")
+@login_required
+def detail(problem_id: int, form: ProblemActionForm | None = None, failed: str = ""):
+    problem = queries.get_problem_or_404(current_user, problem_id)
+    actions = rules.allowed_actions(current_user, problem, operations.scope_of(problem))
+    return render_template("ledger/detail.html", problem=problem, actions=actions, form=form or ProblemActionForm(),
+                           failed=failed, fields=ACTION_FIELDS, today=today(), near=near_days())
+
+
+@bp.route("/<int:problem_id>/<any(" + ", ".join(ACTION_FIELDS) + "):action>", methods=["POST"])
+@login_required
+@form_view
+def act(problem_id: int, action: str):
+    problem = queries.get_problem_or_404(current_user, problem_id)
+    form = ProblemActionForm()
+    if not form.validate_on_submit():
+        return detail(problem_id, form, action), 400
+    params = {name: _value(form, name) for name in ACTION_FIELDS[action]}
+    lock = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
+    try:
+        try:
+            operations.ACTIONS[action](current_user, problem, lock, **params)
+            db.session.commit()
+        except StaleDataError as exc:  # another request changed it between our read and our write
+            raise Conflict("该问题已被他人处理，请刷新后查看最新状态") from exc
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field and hasattr(form, exc.field):
+            getattr(form, exc.field).errors = [exc.message]
+        flash(exc.message, "error")
+        return detail(problem_id, form, action), exc.status
+    flash(f"已{rules.ACTION_LABELS[action]}", "success")
+    return redirect(url_for("ledger.detail", problem_id=problem_id), 303)
+
+
+def _value(form: ProblemActionForm, name: str):
+    data = getattr(form, name).data
+    if name in ("planned_on", "new_deadline", "deadline"):
+        return data
+    return data or ""
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.INSPECTOR)
+@form_view
+def new():
+    form = NewProblemForm()
+    form.round_id.choices = [(r.id, r.name) for r in db.session.scalars(select(Round).order_by(Round.id.desc()))]
+    form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(
+        queries.visible_units_stmt(current_user))]
+    status = 200
+    if form.validate_on_submit():
+        rnd, unit = db.session.get(Round, form.round_id.data or 0), db.session.get(Unit, form.unit_id.data or 0)
+        if rnd is None or unit is None:
+            abort(400)
+        try:
+            problem = operations.create_problem(
+                current_user, rnd=rnd, unit=unit, category=form.category.data, description=form.description.data,
+                severity=form.severity.data, deadline=form.deadline.data, found_on=form.found_on.data or today(),
+                on_site_result=form.on_site_result.data or "")
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field or "", None)
+            (field.errors.append if field is not None else form.form_errors.append)(exc.message)
+            status = exc.status
+        else:
+            flash(f"已登记问题 {problem.code}", "success")
+            return redirect(url_for("ledger.detail", problem_id=problem.id), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("ledger/new.html", form=form), status
+
+
+@bp.route("/bulk", methods=["POST"])
+@admin_required
+@form_view
+def bulk():
+    form = BulkForm()
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
+    back = url_for("ledger.index", **{k: v for k, v in request.args.items()})
+    if not form.validate_on_submit():
+        flash(form.CSRF_MESSAGE if form.csrf_failed else "批量操作参数有误", "error")
+        return redirect(back, 303)
+    problems = list(db.session.scalars(select(Problem).where(Problem.id.in_(ids or [0])).order_by(Problem.id)))
+    params = {"set_deadline": {"deadline": form.deadline.data}, "set_category": {"category": form.category.data},
+              "verify": {"comment": "批量核验销号"}}[form.action.data]
+    try:
+        if form.action.data == "set_deadline" and params["deadline"] is None:
+            raise DomainError("请填写整改时限")
+        count = operations.bulk(current_user, problems, form.action.data, **params)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"批量操作未执行（全部回滚）：{exc.message}", "error")
+        return redirect(back, 303)
+    flash(f"已对 {count} 个问题执行“{dict(form.action.choices)[form.action.data]}”", "success")
+    return redirect(back, 303)
