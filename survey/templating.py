@@ -21,6 +21,18 @@ def _item(endpoint: str, label: str, icon: str, *match: str) -> dict:
     return {"endpoint": endpoint, "label": label, "icon": icon, "match": match or (endpoint,)}
 
 
+def _todo() -> int:
+    """The to-do count on the 台账 tab, computed once per request."""
+    from flask import g
+
+    from survey.clock import utcnow
+    from survey.ledger.queries import todo_count
+
+    if "todo_count" not in g:
+        g.todo_count = todo_count(current_user, utcnow().astimezone(CHINA).date())
+    return g.todo_count
+
+
 def nav_items(compact: bool = False) -> list[dict]:
     """The bottom bar on phones (compact) and the top bar on wide screens, by role."""
     if not current_user.is_authenticated:
@@ -28,7 +40,9 @@ def nav_items(compact: bool = False) -> list[dict]:
     items = [_item("home.index", "首页", "home", "home.")]
     if not current_user.is_liaison:
         items.append(_item("filling.rounds", "批次", "log", "filling."))
-    items.append(_item("ledger.index", "台账", "form", "ledger."))
+    ledger = _item("ledger.index", "台账", "form", "ledger.")
+    ledger["badge"] = _todo()
+    items.append(ledger)
     if current_user.is_admin:
         if compact:
             items += [_item("admin.hub", "管理", "unit", "admin.", "questionnaires.")]

@@ -10,12 +10,15 @@ from survey.models import SupervisionGroup, Unit, User
 
 def home_context(user: User) -> dict:
     from survey.filling.queries import pending_self_checks, rounds_for
+    from survey.ledger.queries import todo_count
+    from survey.templating import CHINA
 
+    todo = todo_count(user, utcnow().astimezone(CHINA).date())
     if user.is_admin:
-        return {"stats": admin_stats(), "rounds": rounds_for(user)[:5]}
+        return {"stats": admin_stats(), "rounds": rounds_for(user)[:5], "todo": todo}
     if user.is_inspector:
-        return {"groups": user.groups, "rounds": rounds_for(user)}
-    return {"unit": user.unit, "self_checks": pending_self_checks(user)}
+        return {"groups": user.groups, "rounds": rounds_for(user), "todo": todo}
+    return {"unit": user.unit, "self_checks": pending_self_checks(user), "todo": todo}
 
 
 def admin_stats() -> dict:
