@@ -153,6 +153,7 @@ class Problem(Base):
 
     unit: Mapped[Unit] = relationship()
     round: Mapped[Round | None] = relationship()
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     events: Mapped[list[ProblemEvent]] = relationship(order_by="ProblemEvent.id", viewonly=True)
     evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", viewonly=True)
 
