@@ -33,11 +33,15 @@ def _options(q, version) -> list[dict]:
 
 
 def _question(q, version, value) -> dict:
-    values = [str(v) for v in value] if isinstance(value, list) else ([] if value in (None, "") else [str(value)])
+    if isinstance(value, list):
+        values = [str(v) for v in value]
+    else:
+        values = [] if value in (None, "") else [str(value)]
     return {"name": q.name, "type": q.type, "label": q.label, "hint": q.hint, "required": q.required,
             "relevant_ast": q.relevant_ast, "constraint_ast": q.constraint_ast,
             "options": _options(q, version), "checked": values, "value": "" if value is None else value,
-            "input": INPUTS.get(q.type, "text"), "group_class": "seg" if q.type in ("check", "score") else "opts",
+            "input": INPUTS.get(q.type, "text"),
+            "group_class": "seg" if q.type in ("check", "score") else "opts",
             "role": "group" if q.type == "multiple" else "radiogroup"}
 
 
@@ -82,8 +86,8 @@ def application(environ, start_response):
     if _TEMPLATE is None:
         _TEMPLATE, _DATA = _setup()
     body = _TEMPLATE.render(_DATA).encode("utf-8")
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
-                              ("Cache-Control", "no-store")])
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                              ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
     return [body]
 
 

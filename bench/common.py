@@ -33,9 +33,13 @@ def make_instance() -> tuple[Path, dict]:
     env = dict(os.environ, INSTANCE_PATH=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
                FLASK_APP="app", PYTHONPATH=str(ROOT))
     env.pop("SECRET_KEY", None)
-    for cmd in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run([str(BIN / "flask"), "--app", "app", *cmd], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    try:
+        for cmd in (["db", "upgrade"], ["seed-demo"]):
+            subprocess.run([str(BIN / "flask"), "--app", "app", *cmd], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+    except BaseException:
+        remove_instance(tmp)
+        raise
     return tmp, env
 
 
@@ -62,8 +66,9 @@ class Gunicorn:
         env = dict(env, HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY="2", GUNICORN_THREADS="1",
                    **(extra_env or {}))
         self.log = open(log, "wb")
-        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app], cwd=ROOT,
+                                     env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -181,7 +186,8 @@ class Refs(HTMLParser):
 
 def is_other_host(url: str) -> bool:
     u = url.strip().lower()
-    return u.startswith(("http:", "https:", "//")) and not re.match(r"(https?:)?//(127\.0\.0\.1|localhost)[:/]", u)
+    local = re.match(r"(https?:)?//(127\.0\.0\.1|localhost)[:/]", u)
+    return u.startswith(("http:", "https:", "//")) and not local
 
 
 def median_p95(values: list[float]) -> tuple[float, float]:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -40,7 +41,8 @@ def kb(n: float) -> str:
 
 
 def header_bytes(resp) -> int:
-    return len(f"HTTP/1.1 {resp.status} {resp.reason}\r\n") + sum(len(f"{k}: {v}\r\n") for k, v in resp.getheaders()) + 2
+    lines = [f"HTTP/1.1 {resp.status} {resp.reason}"] + [f"{k}: {v}" for k, v in resp.getheaders()]
+    return sum(len(line) + 2 for line in lines) + 2
 
 
 def weight(client: Client, sid: int) -> None:
@@ -62,10 +64,11 @@ def weight(client: Client, sid: int) -> None:
         bodies[url] = plain.decode("utf-8", "replace")
         rows.append((kind, url, len(body), len(plain), f"{enc} HTTP {resp.status}", header_bytes(resp)))
     for url, text in bodies.items():  # other hosts named inside CSS (url(), @import) or JS string literals
-        others += [u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)|@import\s+['\"]([^'\"]+)", text) for u in u if u]
+        others += [a or b for a, b in re.findall(r"url\(\s*['\"]?([^'\")]+)|@import\s+['\"]([^'\"]+)", text)]
         others += re.findall(r"['\"]((?:https?:)?//[^'\"\s]+)['\"]", text)
     others = sorted({u for u in others if is_other_host(u) and not NAMESPACE.match(u)})
-    later = sorted({m for t in bodies.values() for m in re.findall(r"serviceWorker\.register\(\s*['\"]([^'\"]+)", t)})
+    sw = re.compile(r"serviceWorker\.register\(\s*['\"]([^'\"]+)")
+    later = sorted({m for text in bodies.values() for m in sw.findall(text)})
     print(f"  {'kind':5} {'sent':>9} {'unpacked':>9} {'headers':>8}  url (encoding)")
     for kind, url, sent, plain, enc, hdr in rows:
         print(f"  {kind:5} {kb(sent):>9} {kb(plain):>9} {hdr:>6} B  {url} ({enc})")
@@ -75,12 +78,15 @@ def weight(client: Client, sid: int) -> None:
     total, hdrs = sum(r[2] for r in code), sum(r[5] for r in rows)
     heaviest = max(code, key=lambda r: r[2])
     print(f"  HTML+CSS+JS bodies {kb(total)} compressed ({kb(sum(r[3] for r in code))} unpacked); "
-          f"icons {kb(sum(r[2] for r in rows if r[0] == 'icon'))}; response headers of all {len(rows)} add {kb(hdrs)}")
+          f"icons {kb(sum(r[2] for r in rows if r[0] == 'icon'))}; "
+          f"response headers of all {len(rows)} add {kb(hdrs)}")
     print(f"  heaviest: {heaviest[1]} {kb(heaviest[2])} ({heaviest[2] / total:.0%} of HTML+CSS+JS)")
-    result("weight", f"{kb(total)} = {total / BUDGET_BYTES:.2f}x budget", f"<= {kb(BUDGET_BYTES)}", total <= BUDGET_BYTES)
+    result("weight", f"{kb(total)} = {total / BUDGET_BYTES:.2f}x budget", f"<= {kb(BUDGET_BYTES)}",
+           total <= BUDGET_BYTES)
     result("requests before photos", f"{len(rows)} = {len(rows) / BUDGET_REQUESTS:.2f}x budget "
            f"(1 page + {sum(r[0] == 'css' for r in rows)} css + {sum(r[0] == 'js' for r in rows)} js "
-           f"+ {sum(r[0] == 'icon' for r in rows)} icon)", f"<= {BUDGET_REQUESTS}", len(rows) <= BUDGET_REQUESTS)
+           f"+ {sum(r[0] == 'icon' for r in rows)} icon)", f"<= {BUDGET_REQUESTS}",
+           len(rows) <= BUDGET_REQUESTS)
     result("other hosts referenced", ", ".join(others) or "none", "none", not others)
 
 
@@ -92,11 +98,13 @@ def render(flask_app, rid: int, sid: int, n: int) -> None:
     print(f"  bench/bare_page.html       {m['bare_ms']:7.2f} ms   {kb(m['bare_bytes'])} HTML (baseline)")
     ratio = m["request_ms"] / m["bare_ms"]
     print("  where the fill request's time goes (medians, differences of):")
-    print(f"    Jinja render, objects already loaded   {m['template_ms']:6.2f} ms  = {m['template_ms'] / m['bare_ms']:.2f}x bare")
+    print(f"    Jinja render, objects already loaded   {m['template_ms']:6.2f} ms  "
+          f"= {m['template_ms'] / m['bare_ms']:.2f}x bare")
     print(f"    ORM loads the template triggers        {m['fresh_ms'] - m['template_ms']:6.2f} ms  "
           f"({m['queries']} SQL queries per request, {m['sql_ms']:.2f} ms of it inside sqlite3)")
     print(f"    rest: routing, session, user, headers  {m['request_ms'] - m['fresh_ms']:6.2f} ms")
-    result("render vs bare", f"{ratio:.2f}x ({m['request_ms']:.2f} vs {m['bare_ms']:.2f} ms)", "<= 3x", ratio <= 3)
+    result("render vs bare", f"{ratio:.2f}x ({m['request_ms']:.2f} vs {m['bare_ms']:.2f} ms)", "<= 3x",
+           ratio <= 3)
     r.profile(lambda i: m["client"].get(m["url"]))
 
 
@@ -130,25 +138,30 @@ def run_wrk(wrk: str, port: int, path: str, headers: dict, duration: int) -> dic
     unit = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[n.group(4)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     p50 = re.search(r"50%\s+([\d.]+\w+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "requests": int(n.group(1)),
-            "bytes": float(n.group(3)) * unit / max(1, int(n.group(1))), "bad": int(bad.group(1)) if bad else 0,
+    count = int(n.group(1))
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "requests": count,
+            "bytes": float(n.group(3)) * unit / max(1, count), "bad": int(bad.group(1)) if bad else 0,
             "p50": p50.group(1) if p50 else "?"}
 
 
 def throughput(wrk: str, app_srv: Gunicorn, bare_srv: Gunicorn, sid: int, cookie: str, duration: int) -> None:
-    print(f"\n[3] Throughput: wrk -t2 -c16 -d{duration}s, gunicorn 2 workers x 1 thread (gthread), access log on")
+    print(f"\n[3] Throughput: wrk -t2 -c16 -d{duration}s, gunicorn 2 workers x 1 thread (gthread), "
+          "access log on")
     busy = os.getloadavg()[0]
     print(f"  load average before: {busy:.2f} on {os.cpu_count()} CPUs"
           + ("  (busy machine: absolute req/s are low; the ratio is what counts)" if busy > 0.5 else ""))
     ua = {"User-Agent": "survey-bench/1"}
     fill = run_wrk(wrk, app_srv.port, f"/submissions/{sid}", {**ua, "Cookie": cookie}, duration)
     bare = run_wrk(wrk, bare_srv.port, "/", ua, duration)
-    fill_br = run_wrk(wrk, app_srv.port, f"/submissions/{sid}", {**ua, "Cookie": cookie, "Accept-Encoding": "br"},
-                      duration)
-    for name, r in (("fill page", fill), ("bare page (baseline)", bare), ("fill page, br as phones ask", fill_br)):
+    fill_br = run_wrk(wrk, app_srv.port, f"/submissions/{sid}",
+                      {**ua, "Cookie": cookie, "Accept-Encoding": "br"}, duration)
+    rows = (("fill page", fill), ("bare page (baseline)", bare), ("fill page, br as phones ask", fill_br))
+    for name, r in rows:
         print(f"  {name:28} {r['rps']:7.1f} req/s = {r['rps'] / bare['rps']:.2f}x bare   median latency "
               f"{r['p50']:>8}  {kb(r['bytes'])}/response"
               + (f"  NON-2xx: {r['bad']}" if r["bad"] else ""))
+    if fill["bytes"] < 10 * 1024:
+        print("  WARNING: fill responses are small: not the page (session cookie refused?)")
     ratio = fill["rps"] / bare["rps"]
     result("throughput vs bare", f"{ratio:.2f}x ({fill['rps']:.0f} vs {bare['rps']:.0f} req/s)", ">= 0.5x",
            ratio >= 0.5 and not fill["bad"])
@@ -175,7 +188,8 @@ def autosave(flask_app, rid: int, client: Client, sid: int, token: str, version_
             failures += 1
     med, p95 = median_p95(times)
     bmed, _ = median_p95(base)
-    print(f"  draft save   median {med:6.2f} ms   p95 {p95:6.2f} ms   ({len(payload)} B JSON, {failures} failed)")
+    print(f"  draft save   median {med:6.2f} ms   p95 {p95:6.2f} ms   "
+          f"({len(payload)} B JSON, {failures} failed)")
     print(f"  static asset median {bmed:6.2f} ms   (baseline: one cheap request, same server/connection)")
     result("autosave median", f"{med:.2f} ms = {med / bmed:.1f}x baseline (p95 {p95:.2f} ms)", "< 15 ms",
            med < 15 and not failures)
@@ -191,6 +205,7 @@ def main() -> None:
     ap.add_argument("--saves", type=int, default=200, help="autosave round trips (default 200)")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below stops gunicorn
     print("Preparing a temp instance with the demo data (flask db upgrade, seed-demo)...")
     tmp, env = make_instance()
     servers: list[Gunicorn] = []
@@ -217,7 +232,8 @@ def main() -> None:
         if args.skip_wrk:
             print("\n[3] Throughput: skipped (--skip-wrk)")
         elif wrk:
-            bare_srv = Gunicorn("bench.bare_app:application", env, tmp / "bare.log", {"BENCH_SUBMISSION_ID": str(sid)})
+            bare_srv = Gunicorn("bench.bare_app:application", env, tmp / "bare.log",
+                                {"BENCH_SUBMISSION_ID": str(sid)})
             servers.append(bare_srv)
             throughput(wrk, app_srv, bare_srv, sid, client.cookie_header(), args.duration)
         autosave(flask_app, rid, client, sid, token, lambda i: answers_for[i % len(answers_for)], args.saves)

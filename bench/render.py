@@ -148,14 +148,16 @@ def profile(fn, n: int = 60, top: int = 10) -> None:
     for (path, _, _), (_, _, tt, _, _) in stats.items():
         total += tt
         by_area[next((label for key, label in AREAS if key in path), "other (stdlib, builtins)")] += tt
-    print(f"  profile of {n} requests, own time per request ({total / n * 1000:.2f} ms total under cProfile):")
+    print(f"  profile of {n} requests, own time per request "
+          f"({total / n * 1000:.2f} ms total under cProfile):")
     for label, tt in sorted(by_area.items(), key=lambda kv: -kv[1])[:8]:
         print(f"    {tt / n * 1000:7.2f} ms  {tt / total:5.1%}  {label}")
     print("  top functions by own time (ms/request, calls/request):")
     rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]
     for (path, line, func), (_, nc, tt, ct, _) in rows:
         where = re.sub(r".*/site-packages/", "", path).replace(str(ROOT) + "/", "")
-        print(f"    {tt / n * 1000:6.2f}  {nc / n:7.0f}x  {func}  ({where}:{line}, cumulative {ct / n * 1000:.2f} ms)")
+        print(f"    {tt / n * 1000:6.2f}  {nc / n:7.0f}x  {func}  "
+              f"({where}:{line}, cumulative {ct / n * 1000:.2f} ms)")
     cum = sorted(((k, v) for k, v in stats.items() if "templates/" in k[0] or "/survey/" in k[0]),
                  key=lambda kv: -kv[1][3])[:6]
     print("  heaviest app/template frames by cumulative time (ms/request):")
@@ -170,7 +172,7 @@ def profile_autosave(flask_app, rid: int, sid: int, answers_for, n: int = 60) ->
     lock = [int(re.search(rb'"lock_version": ?(\d+)', page).group(1))]
 
     def save(i):
-        resp = client.post(f"/submissions/{sid}/draft", json={"answers": answers_for(i), "lock_version": lock[0]},
-                           headers={"X-CSRFToken": token})
+        resp = client.post(f"/submissions/{sid}/draft", headers={"X-CSRFToken": token},
+                           json={"answers": answers_for(i), "lock_version": lock[0]})
         lock[0] = resp.get_json()["lock_version"]
     profile(save, n)
