@@ -6,10 +6,20 @@ import mimetypes
 import re
 from pathlib import Path
 
+from urllib.parse import quote
+
 from flask import Flask, Response, abort, request, url_for
+from markupsafe import Markup
 
 HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 YEAR = 365 * 24 * 3600
+
+
+# Scripts a page needs together, served as one file (one request on a weak signal).
+BUNDLES = {
+    "js/fill.bundle.js": ("js/app.js", "js/expr.js", "js/form.js", "js/fill.js", "js/photos.js"),
+    "js/preview.bundle.js": ("js/app.js", "js/expr.js", "js/form.js"),
+}
 
 
 class Assets:
@@ -19,9 +29,16 @@ class Assets:
         self.files: dict[str, tuple[bytes, str]] = {}
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                data = path.read_bytes()
                 rel = path.relative_to(folder).as_posix()
-                self.files[rel] = (data, hashlib.sha256(data).hexdigest()[:10])
+                self._add(rel, path.read_bytes())
+        for name, parts in BUNDLES.items():
+            self._add(name, b";\n".join(self.files[p][0] for p in parts if p in self.files))
+
+    def _add(self, rel: str, data: bytes) -> None:
+        self.files[rel] = (data, hashlib.sha256(data).hexdigest()[:10])
+
+    def text(self, rel: str) -> str:
+        return self.files[rel][0].decode()
 
     def hashed_name(self, filename: str) -> str:
         data_digest = self.files.get(filename)
@@ -63,3 +80,6 @@ def init_assets(app: Flask, folder: Path) -> None:
     app.add_url_rule("/static/<path:filename>", "assets", serve)
     app.jinja_env.globals["asset_url"] = lambda name: url_for("assets", filename=assets.hashed_name(name))
     app.jinja_env.globals["has_asset"] = lambda name: name in assets.files
+    # Small SVGs go inline (no request): the icon sprite in the page, the favicon as a data URI.
+    app.jinja_env.globals["inline_svg"] = lambda name: Markup(assets.text(name))
+    app.jinja_env.globals["svg_data_uri"] = lambda name: "data:image/svg+xml," + quote(assets.text(name).strip())

@@ -3,22 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import abort
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
+from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import AuditLog, Role, SupervisionGroup, Unit, User
 from survey.templating import CHINA
 
 PAGE_SIZE = 50
 
-
-def get_or_404(model, obj_id: int):
-    obj = db.session.get(model, obj_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def _like(text: str) -> str:

@@ -17,6 +17,7 @@ from survey.filling.problems import create_problems, proposed_problems
 from survey.models import (Photo, QuestionnaireVersion, Round, RoundUnit, Submission, SubmissionKind,
                            SubmissionState, Unit, User)
 from survey.permissions import can_edit_submission, can_reopen_submission
+from survey.questionnaires.cache import version_view
 
 
 class DraftConflict(Conflict):
@@ -90,7 +91,7 @@ def save_draft(actor: User, submission: Submission, payload: dict, lock_version:
     if lock_version != submission.lock_version and not force:
         last = db.session.get(User, submission.updated_by_id) if submission.updated_by_id else None
         raise DraftConflict(submission, last.display_name if last else "")
-    answers, _ = clean_answers(submission.version, payload.get("answers") or {}, final=False)
+    answers, _ = clean_answers(version_view(submission.version_id), payload.get("answers") or {}, final=False)
     submission.answers = answers
     if submission.kind == SubmissionKind.VISIT.value:
         submission.facts = clean_facts(payload.get("facts"), submission.facts)
@@ -139,8 +140,8 @@ def submit(actor: User, submission: Submission, payload: dict, token: str) -> tu
         return submission, False
     _check_edit(actor, submission)
     counts = photo_counts(submission)
-    answers, errors = clean_answers(submission.version, payload.get("answers") or {}, final=True,
-                                    photo_counts=counts)
+    answers, errors = clean_answers(version_view(submission.version_id), payload.get("answers") or {},
+                                    final=True, photo_counts=counts)
     if errors:
         raise ValidationFailed("提交失败，请修改以下问题：", errors)
     found = _final_found(submission, payload, answers)
@@ -157,7 +158,7 @@ def submit(actor: User, submission: Submission, payload: dict, token: str) -> tu
 
 
 def _final_found(submission: Submission, payload: dict, answers: dict) -> list[dict]:
-    proposed = proposed_problems(submission.version, answers)
+    proposed = proposed_problems(version_view(submission.version_id), answers)
     if submission.kind == SubmissionKind.SELF_CHECK.value:
         return proposed
     submission.facts = clean_facts(payload.get("facts"), submission.facts)

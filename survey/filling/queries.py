@@ -1,21 +1,16 @@
 """Reads for rounds and submissions."""
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
+from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import (Questionnaire, QuestionnaireVersion, Round, RoundUnit, Submission, Unit,
                            User, VersionState)
 from survey.permissions import group_ids
 
 
-def get_or_404(model, key):
-    obj = db.session.get(model, key)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def published_versions(kind: str) -> list[QuestionnaireVersion]:

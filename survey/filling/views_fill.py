@@ -16,6 +16,7 @@ from survey.config import ROOT
 from survey.models import Problem, Submission, User
 from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
 from survey.models import SupervisionGroup
+from survey.questionnaires.cache import version_view
 from survey.permissions import (can_edit_submission, can_reopen_submission, can_view_submission,
                                 login_required, public, visiting_group_id)
 from survey.viewutil import form_view
@@ -37,11 +38,13 @@ def submission(submission_id: int):
         photos: dict[str, list] = {}
         for photo in sub.photos:
             photos.setdefault(photo.question_name, []).append(photo_json(photo))
-        return render_template("fill/fill.html", submission=sub, version=sub.version, members=_members(sub),
+        return render_template("fill/fill.html", submission=sub, version=version_view(sub.version_id),
+                               members=_members(sub),
                                beside=queries.self_check_beside(sub), photos=photos)
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)
                                        .order_by(Problem.id)))
-    return render_template("fill/view.html", submission=sub, version=sub.version, problems=problems,
+    return render_template("fill/view.html", submission=sub, version=version_view(sub.version_id),
+                           problems=problems,
                            reopen_form=ReopenForm() if can_reopen_submission(current_user, sub) else None,
                            members=_members(sub))
 
@@ -96,8 +99,9 @@ def review(submission_id: int):
     sub = _load(submission_id)
     if sub.kind != "visit" or not can_edit_submission(current_user, sub):
         abort(404)
-    answers, _ = clean_answers(sub.version, sub.answers, final=False)
-    proposed = proposed_problems(sub.version, _valid_only(sub, answers))
+    version = version_view(sub.version_id)
+    answers, _ = clean_answers(version, sub.answers, final=False)
+    proposed = proposed_problems(version, _valid_only(sub, answers))
     edits = {i["key"]: i for i in sub.found or []}
     items = [{**p, **{k: v for k, v in edits.get(p["key"], {}).items() if v not in ("", None)}} for p in proposed]
     items += [i for i in sub.found or [] if i.get("key", "").startswith("manual")]
@@ -106,7 +110,7 @@ def review(submission_id: int):
 
 
 def _valid_only(sub: Submission, answers: dict) -> dict:
-    cleaned, _ = clean_answers(sub.version, answers, final=True,
+    cleaned, _ = clean_answers(version_view(sub.version_id), answers, final=True,
                                photo_counts=operations.photo_counts(sub))
     return cleaned
 
@@ -158,8 +162,8 @@ def reopen(submission_id: int):
     if not can_reopen_submission(current_user, sub):
         abort(403)
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)))
-    return render_template("fill/view.html", submission=sub, version=sub.version, problems=problems,
-                           reopen_form=form, members=_members(sub)), 400
+    return render_template("fill/view.html", submission=sub, version=version_view(sub.version_id),
+                           problems=problems, reopen_form=form, members=_members(sub)), 400
 
 
 @bp.route("/sw.js")

@@ -6,14 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
+from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import Question, Questionnaire, QuestionnaireVersion, Section
 
-
-def get_or_404(model, obj_id: int):
-    obj = db.session.get(model, obj_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def get_version_or_404(version_id: int) -> QuestionnaireVersion:

@@ -8,7 +8,8 @@ from forms.auth import ActionForm
 from forms.questionnaires import ImportQuestionnaireForm, PublishForm, QuestionnaireForm
 from survey.errors import DomainError, ValidationFailed
 from survey.extensions import db
-from survey.models import Questionnaire
+from survey.models import Questionnaire, QuestionnaireVersion
+from survey.questionnaires.cache import version_view
 from survey.permissions import admin_required
 from survey.questionnaires import operations, queries
 from survey.questionnaires.convert import spec_from_version
@@ -93,8 +94,8 @@ def version(version_id: int):
 @bp.route("/versions/<int:version_id>/preview")
 @admin_required
 def preview(version_id: int):
-    v = queries.get_version_or_404(version_id)
-    return render_template("questionnaires/preview.html", version=v)
+    queries.get_or_404(QuestionnaireVersion, version_id)
+    return render_template("questionnaires/preview.html", version=version_view(version_id))
 
 
 @bp.route("/versions/<int:version_id>/export.xlsx")
