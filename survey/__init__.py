@@ -116,7 +116,7 @@ def register_hooks(app: Flask) -> None:
         h["X-Request-ID"] = g.get("request_id", "")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint not in ("assets", "filling.photo"):  # a photo may be cached privately
+        if request.endpoint not in ("assets", "filling.photo", "ledger.evidence_file"):  # files: cached privately
             response.headers["Cache-Control"] = "no-store"
         return response
 

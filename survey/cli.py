@@ -12,6 +12,7 @@ from survey.extensions import db
 from survey.models import Role, SupervisionGroup, Unit
 from survey.seed import DEMO_ACCOUNTS, is_empty, seed_demo
 from survey.questionnaires.cli import register_questionnaire_commands
+from survey.ledger.cli import register_ledger_commands
 from survey.seed_data import DEMO_PASSWORD
 
 
@@ -23,6 +24,7 @@ def print_demo_accounts() -> None:
 
 def register_commands(app: Flask) -> None:
     register_questionnaire_commands(app)
+    register_ledger_commands(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

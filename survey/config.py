@@ -63,6 +63,7 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int_env("MAX_UPLOAD_MB", 30) * 1024 * 1024
         self.UNIT_IMPORT_MAX_BYTES = 2 * 1024 * 1024
         self.PHOTO_MAX_BYTES = 10 * 1024 * 1024
+        self.EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
         self.LOCKOUT_THRESHOLD = _int_env("LOCKOUT_THRESHOLD", 5)
         self.LOCKOUT_MINUTES = _int_env("LOCKOUT_MINUTES", 15)
         self.IP_FAILURE_LIMIT = _int_env("IP_FAILURE_LIMIT", 300)

@@ -97,6 +97,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/new"): (LOGIN, 403, 200, 200),
     ("POST", "/ledger/new"): (LOGIN, 403, 400, 400),
     ("POST", "/ledger/bulk"): (LOGIN, 403, 403, 303),
+    # evidence ids here point nowhere; tests/test_evidence.py checks real files across units and groups
+    ("GET", "/ledger/evidence/<int:evidence_id>"): (LOGIN, 404, 404, 404),
+    ("POST", "/ledger/<int:problem_id>/evidence"): (LOGIN, 303, 303, 303),
+    ("POST", "/ledger/evidence/<int:evidence_id>/delete"): (LOGIN, 404, 404, 404),
+    ("GET", "/ledger/import"): (LOGIN, 403, 403, 200),
+    ("POST", "/ledger/import"): (LOGIN, 403, 403, 400),
+    ("POST", "/ledger/import/confirm"): (LOGIN, 403, 403, 400),
 }
 MATRIX.pop(ACT)
 MATRIX[("POST", ACT)] = (LOGIN, 400, 403, 403)
@@ -173,7 +180,7 @@ def test_access(app, client, db, key, role_index):
     group = make_group("矩阵组", members=[target], units=[unit])
     ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
     ids.update(_round(db, ids.pop("author"), unit))
-    ids["photo"] = 987654
+    ids["photo"] = ids["evidence"] = 987654
     role = ROLES[role_index]
     if role != "anonymous":
         make_user(role, username="actor", unit=unit if role == "unit" else None,

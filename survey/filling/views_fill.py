@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms.filling import ReopenForm
@@ -23,7 +24,10 @@ from survey.viewutil import form_view
 
 
 def _load(submission_id: int) -> Submission:
-    submission = queries.get_or_404(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id,
+                                options=[joinedload(Submission.round), joinedload(Submission.unit)])
+    if submission is None:
+        abort(404)
     if not can_view_submission(current_user, submission):
         abort(404 if current_user.is_liaison else 403)
     return submission

@@ -13,6 +13,7 @@ ACTION_LABELS = {
     "verify": "核验销号", "return": "退回", "request_extension": "申请延期", "approve_extension": "批准延期",
     "refuse_extension": "不予延期", "cancel": "撤销", "reopen": "重新打开", "close_on_site": "立行立改",
     "set_deadline": "设定时限", "set_category": "调整类别", "import": "导入",
+    "add_evidence": "上传佐证材料", "remove_evidence": "删除佐证材料",
 }
 UNIT, CHECKER, ADMIN = "unit", "checker", "admin"
 

@@ -147,3 +147,6 @@ def bulk():
         return redirect(back, 303)
     flash(f"已对 {count} 个问题执行“{dict(form.action.choices)[form.action.data]}”", "success")
     return redirect(back, 303)
+
+from survey.ledger import views_evidence  # noqa: E402,F401
+from survey.ledger import views_import  # noqa: E402,F401

@@ -33,6 +33,12 @@ EVENT_LABELS = {
     "questionnaire_draft": "新建问卷草稿",
     "questionnaire_draft_delete": "删除问卷草稿",
     "questionnaire_publish": "发布问卷",
+    "round_create": "开启检查批次",
+    "submission_submit": "提交",
+    "submission_reopen": "退回已提交的表",
+    "photo_delete": "删除照片",
+    "ledger_import": "导入问题台账",
+    "ledger_bulk": "台账批量操作",
 }
 
 

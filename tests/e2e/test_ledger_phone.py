@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -43,6 +44,11 @@ def test_the_rectification_loop_on_phones(live_server, browser, world, db, artif
     assert_fits_phone(unit)
     act(unit, "接收整改", {"measures": "补齐2023年学习记录并建立台账", "responsible_person": "王五",
                         "planned_on": "2023-06-15"})
+    photo = artifacts_dir / "evidence.jpg"
+    Image.new("RGB", (800, 600), (200, 40, 40)).save(photo, "JPEG")
+    unit.set_input_files("form.evidence-upload input[type=file]", str(photo))
+    unit.locator("form.evidence-upload button[type=submit]").tap()
+    expect(unit.locator("#evidence img")).to_have_count(1)
     act(unit, "报告完成", {"result": "已补齐记录"})
     insp_ctx, insp = phone_page(browser)
     login(insp, live_server, "checker")
@@ -55,9 +61,10 @@ def test_the_rectification_loop_on_phones(live_server, browser, world, db, artif
     act(insp, "核验销号")
     expect(insp.locator("h1")).to_contain_text("已销号")
     timeline = insp.locator(".timeline li")
-    expect(timeline).to_have_count(6)
+    expect(timeline).to_have_count(7)
+    expect(insp.locator("#evidence img")).to_have_count(1)  # the inspector sees the evidence
     text = insp.inner_text(".timeline")
-    for label in ("登记问题", "接收整改", "报告完成", "退回", "缺少会议记录照片", "核验销号"):
+    for label in ("登记问题", "接收整改", "上传佐证材料", "报告完成", "退回", "缺少会议记录照片", "核验销号"):
         assert label in text
     assert_fits_phone(insp)
     insp.screenshot(path=str(artifacts_dir / "ledger-closed-360.png"), full_page=True)
@@ -66,6 +73,6 @@ def test_the_rectification_loop_on_phones(live_server, browser, world, db, artif
     assert p.status == "closed" and p.result == "已补充会议记录照片"
     actions = [e.action for e in db.session.scalars(select(ProblemEvent).where(ProblemEvent.problem_id == p.id)
                                                     .order_by(ProblemEvent.id))]
-    assert actions == ["create", "accept", "report", "return", "report", "verify"]
+    assert actions == ["create", "accept", "add_evidence", "report", "return", "report", "verify"]
     unit_ctx.close()
     insp_ctx.close()
