@@ -261,13 +261,21 @@
     });
   }
 
-  // Start: restore what this phone has that the server does not, then listen.
+  // Start: the page may come without answers filled in (a cached form); fill in the server's copy,
+  // or what this phone has that the server does not, then listen.
   var local = load();
+  if (window.SurveyPhotos && server.photos && !review) {
+    Object.keys(server.photos).forEach(function (name) {
+      var q = form.querySelector(".q[data-name='" + name + "']");
+      if (q && !q.hasAttribute("data-photos")) { window.SurveyPhotos.addExisting(name, server.photos[name]); }
+    });
+  }
   if (local && local.dirty && !review) {
     apply(local);
     status("已恢复本机未同步的内容", "ok");
     timer = setTimeout(sync, 300);
-  } else if (!local) {
+  } else {
+    if (!review) { apply(server); }
     store({ answers: server.answers, facts: server.facts, found: server.found, lock: lock, dirty: false });
   }
   form.addEventListener("input", changed);

@@ -11,6 +11,7 @@ from forms.filling import ReopenForm
 from survey.errors import DomainError, ValidationFailed
 from survey.extensions import db
 from survey.filling import bp, operations, queries
+from survey.filling.render import form_skeleton
 from survey.filling.problems import proposed_problems
 from survey.filling.answers import clean_answers
 from survey.config import ROOT
@@ -42,9 +43,10 @@ def submission(submission_id: int):
         photos: dict[str, list] = {}
         for photo in sub.photos:
             photos.setdefault(photo.question_name, []).append(photo_json(photo))
-        return render_template("fill/fill.html", submission=sub, version=version_view(sub.version_id),
-                               members=_members(sub),
-                               beside=queries.self_check_beside(sub), photos=photos)
+        version = version_view(sub.version_id)
+        skeleton = form_skeleton(version) if sub.kind == "self_check" else None
+        return render_template("fill/fill.html", submission=sub, version=version, members=_members(sub),
+                               beside=queries.self_check_beside(sub), photos=photos, skeleton=skeleton)
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)
                                        .order_by(Problem.id)))
     return render_template("fill/view.html", submission=sub, version=version_view(sub.version_id),
