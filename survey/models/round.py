@@ -123,6 +123,14 @@ class Problem(Base):
     __table_args__ = (
         Index("ix_problems_unit_status", "unit_id", "status"),
         Index("ix_problems_round_status", "round_id", "status"),
+        Index("ix_problems_status_deadline", "status", "deadline", "round_id", "unit_id", "id"),
+        Index("ix_problems_deadline", "deadline"),
+        Index("ix_problems_status_code", "status", "code"),
+        Index("ix_problems_round_code", "round_id", "code"),
+        Index("ix_problems_unit_code", "unit_id", "code"),
+        Index("ix_problems_category_code", "category", "code"),
+        Index("ix_problems_severity_code", "severity", "code"),
+        Index("ix_problems_source_code", "source", "code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
