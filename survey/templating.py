@@ -68,6 +68,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["warning_labels"] = rules.WARNING_LABELS
     app.jinja_env.filters["warning"] = rules.warning
     app.jinja_env.filters["days_overdue"] = rules.days_overdue
+    app.jinja_env.filters["days_open"] = rules.days_open
     app.jinja_env.filters["score_option"] = lambda v: {"name": v, "label": v}
     app.json.ensure_ascii = False
     app.jinja_env.globals["nav_items"] = nav_items

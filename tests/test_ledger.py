@@ -266,3 +266,17 @@ def test_inspector_records_by_hand_and_fixes_on_site(app, db, world):
                                            "unit_id": world["unit"].id, "category": "其他", "description": "x",
                                            "severity": "一般"})
     assert resp.status_code == 403
+
+
+def test_problem_page_shows_its_source_answer_and_days_open(app, db, world, frozen_clock):
+    from survey.models import Submission
+    sub = db.session.get(Submission, world["submission"].id)
+    sub.answers = {"q1": "no"}
+    [p] = create_problems(sub, [{"description": "未落实", "category": "政治机关", "question": "q1"}],
+                          world["admin"], date(2023, 5, 1))
+    db.session.commit()
+    frozen_clock.set(datetime(2023, 5, 11, 2, tzinfo=timezone.utc))
+    body = login_client(app, world["users"]["unit"]).get(f"/ledger/{p.id}").get_data(as_text=True)
+    assert "检查项" in body and "回答：<b>否</b>" in body
+    assert "已持续 10 天" in body
+    assert rules.days_open(p, date(2023, 5, 11)) == 10

@@ -121,3 +121,24 @@ def visible_units_stmt(user: User) -> Select:
         covered = select(RoundUnit.unit_id).where(RoundUnit.group_id.in_(groups))
         return stmt.where(or_(Unit.group_id.in_(groups), Unit.id.in_(covered)))
     return stmt
+
+
+def source_answer(problem: Problem) -> dict | None:
+    """The question and answer a problem was raised from, as text (None when it was not)."""
+    from survey.models import Submission
+    from survey.questionnaires.cache import version_view
+
+    if not problem.submission_id or not problem.question_name:
+        return None
+    submission = db.session.get(Submission, problem.submission_id)
+    version = version_view(submission.version_id)
+    question = next((q for q in version.questions if q.name == problem.question_name), None)
+    if question is None:
+        return None
+    value = submission.answers.get(question.name)
+    labels = {o["name"]: o["label"] for o in question.options()}
+    if isinstance(value, list):
+        text = "、".join(labels.get(v, v) for v in value)
+    else:
+        text = labels.get(str(value), "" if value is None else str(value))
+    return {"label": question.label, "answer": text or "（未作答）"}

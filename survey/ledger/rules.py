@@ -96,3 +96,9 @@ WARNING_LABELS = {"red": "逾期", "yellow": "临期", "green": "正常", "": ""
 
 def days_overdue(problem: Problem, today: date) -> int:
     return max(0, (today - problem.deadline).days) if warning(problem, today) == "red" else 0
+
+
+def days_open(problem: Problem, today: date) -> int:
+    """Days from finding to close-out (or to today while it is not closed)."""
+    end = problem.closed_at.date() if problem.closed_at else today
+    return max(0, (end - problem.found_on).days)

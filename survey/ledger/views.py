@@ -55,7 +55,8 @@ def detail(problem_id: int, form: ProblemActionForm | None = None, failed: str =
     problem = queries.get_problem_or_404(current_user, problem_id)
     actions = rules.allowed_actions(current_user, problem, operations.scope_of(problem))
     return render_template("ledger/detail.html", problem=problem, actions=actions, form=form or ProblemActionForm(),
-                           failed=failed, fields=ACTION_FIELDS, today=today(), near=near_days())
+                           failed=failed, fields=ACTION_FIELDS, today=today(), near=near_days(),
+                           source=queries.source_answer(problem))
 
 
 @bp.route("/<int:problem_id>/<any(" + ", ".join(ACTION_FIELDS) + "):action>", methods=["POST"])
