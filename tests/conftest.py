@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from survey import clock, create_app  # noqa: E402
 from survey.config import TestConfig, normalize_database_url  # noqa: E402
 from survey.extensions import db as _db  # noqa: E402
+from survey.questionnaires import cache as version_cache  # noqa: E402
 
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402
 
@@ -88,6 +89,7 @@ def db(app):
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        version_cache.clear()  # ids are reused once the tables are emptied
 
 
 @pytest.fixture()

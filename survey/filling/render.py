@@ -23,3 +23,7 @@ def form_skeleton(version: VersionView) -> Markup | None:
             _SKELETONS.clear()
         _SKELETONS[version.id] = html
     return html
+
+
+def clear() -> None:
+    _SKELETONS.clear()

@@ -92,3 +92,11 @@ def version_view(version_id: int) -> VersionView:
             _CACHE.clear()
         _CACHE[version_id] = view
     return view
+
+
+def clear() -> None:
+    """Forget every cached version (tests empty the database between cases; ids come back)."""
+    from survey.filling import render
+
+    _CACHE.clear()
+    render.clear()
