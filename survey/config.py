@@ -32,6 +32,15 @@ def load_secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def engine_options(url: str) -> dict:
+    """pool_pre_ping everywhere; on PostgreSQL no JIT: it compiled the ledger's counts for ~300 ms
+    a request (bench/README.md) and never pays off for these short queries."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c jit=off"}
+    return options
+
+
 def _int_env(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -48,7 +57,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'survey.db'}")
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         idle = _int_env("SESSION_IDLE_MINUTES", 30)
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=idle)
         self.SESSION_REFRESH_EACH_REQUEST = True
@@ -89,4 +98,5 @@ class TestConfig(Config):
     def __init__(self, database_url: str) -> None:
         super().__init__()
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(database_url)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -42,7 +42,7 @@ def index():
     f = queries.LedgerFilter.from_args(request.args)
     problems, total = queries.query_ledger(current_user, f, today(), near_days())
     units = db.session.scalars(queries.visible_units_stmt(current_user))
-    return render_template("ledger/index.html", problems=problems, total=total, f=f,
+    return render_template("ledger/index.html", problems=problems, total=total, f=f, cap=queries.COUNT_CAP,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
                            rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
                            units=list(units), categories=PROBLEM_CATEGORIES, severities=SEVERITIES,
