@@ -162,14 +162,7 @@ def _final_found(submission: Submission, payload: dict, answers: dict) -> list[d
     if submission.kind == SubmissionKind.SELF_CHECK.value:
         return proposed
     submission.facts = clean_facts(payload.get("facts"), submission.facts)
-    reviewed = clean_found(payload.get("found") or submission.found or [])
-    by_key = {item["key"]: item for item in reviewed}
-    final = []
-    for item in proposed:
-        edited = by_key.pop(item["key"], None)
-        final.append({**item, **{k: v for k, v in (edited or {}).items() if v not in ("", None)}}
-                     if edited else item)
-    final += [item for item in by_key.values() if item["key"].startswith("manual")]
+    final = merge_found(proposed, clean_found(payload.get("found") or submission.found or []))
     for item in final:
         if item.get("dropped") and not item.get("drop_reason"):
             raise DomainError(f"删除“{item['description'][:20]}”需要填写理由")
@@ -177,6 +170,25 @@ def _final_found(submission: Submission, payload: dict, answers: dict) -> list[d
             raise DomainError("问题描述不能为空")
     submission.found = final
     return final
+
+
+def merge_found(proposed: list[dict], reviewed: list[dict]) -> list[dict]:
+    """The problems the rules raise, with the inspector's edits laid over them, then the ones
+    added by hand. Rules no longer raised (the answer changed) drop out with their edits."""
+    by_key = {item.get("key"): item for item in reviewed}
+    merged = []
+    for item in proposed:
+        edited = by_key.pop(item["key"], None) or {}
+        merged.append({**item, **{k: v for k, v in edited.items() if v not in ("", None)}})
+    return merged + [item for key, item in by_key.items() if str(key or "").startswith("manual")]
+
+
+def review_items(submission: Submission) -> list[dict]:
+    """What the review page lists before a visit is submitted, from the saved draft."""
+    version = version_view(submission.version_id)
+    answers, _ = clean_answers(version, submission.answers, final=False)
+    valid, _ = clean_answers(version, answers, final=True, photo_counts=photo_counts(submission))
+    return merge_found(proposed_problems(version, valid), submission.found or [])
 
 
 def _found_on(submission: Submission) -> date:

@@ -12,8 +12,6 @@ from survey.errors import DomainError, ValidationFailed
 from survey.extensions import db
 from survey.filling import bp, operations, queries
 from survey.filling.render import form_skeleton
-from survey.filling.problems import proposed_problems
-from survey.filling.answers import clean_answers
 from survey.config import ROOT
 from survey.models import Problem, Submission, User
 from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
@@ -105,20 +103,8 @@ def review(submission_id: int):
     sub = _load(submission_id)
     if sub.kind != "visit" or not can_edit_submission(current_user, sub):
         abort(404)
-    version = version_view(sub.version_id)
-    answers, _ = clean_answers(version, sub.answers, final=False)
-    proposed = proposed_problems(version, _valid_only(sub, answers))
-    edits = {i["key"]: i for i in sub.found or []}
-    items = [{**p, **{k: v for k, v in edits.get(p["key"], {}).items() if v not in ("", None)}} for p in proposed]
-    items += [i for i in sub.found or [] if i.get("key", "").startswith("manual")]
-    return render_template("fill/review.html", submission=sub, items=items, categories=PROBLEM_CATEGORIES,
-                           severities=SEVERITIES)
-
-
-def _valid_only(sub: Submission, answers: dict) -> dict:
-    cleaned, _ = clean_answers(version_view(sub.version_id), answers, final=True,
-                               photo_counts=operations.photo_counts(sub))
-    return cleaned
+    return render_template("fill/review.html", submission=sub, items=operations.review_items(sub),
+                           categories=PROBLEM_CATEGORIES, severities=SEVERITIES)
 
 
 @bp.route("/submissions/<int:submission_id>/submit", methods=["POST"])
