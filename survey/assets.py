@@ -79,7 +79,6 @@ def init_assets(app: Flask, folder: Path) -> None:
     serve.access = "public"
     app.add_url_rule("/static/<path:filename>", "assets", serve)
     app.jinja_env.globals["asset_url"] = lambda name: url_for("assets", filename=assets.hashed_name(name))
-    app.jinja_env.globals["has_asset"] = lambda name: name in assets.files
     # Small SVGs go inline (no request): the icon sprite in the page, the favicon as a data URI.
     app.jinja_env.globals["inline_svg"] = lambda name: Markup(assets.text(name))
     app.jinja_env.globals["svg_data_uri"] = lambda name: "data:image/svg+xml," + quote(assets.text(name).strip())

@@ -60,19 +60,6 @@ def enforce_access():
 
 # Object-level policies, used by views (403) and templates (show a button).
 
-def can_manage(user: User) -> bool:
-    return user.is_authenticated and user.is_admin
-
-
-def can_view_unit(user: User, unit_id: int | None) -> bool:
-    if not user.is_authenticated or unit_id is None:
-        return False
-    if user.is_admin:
-        return True
-    if user.is_liaison:
-        return user.unit_id == unit_id
-    return any(unit.id == unit_id for group in user.groups for unit in group.units)
-
 
 def group_ids(user: User) -> set[int]:
     return {g.id for g in user.groups} if user.is_authenticated and user.is_inspector else set()

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask, request
 from flask_login import current_user
 
-from survey import permissions
 
 CHINA = timezone(timedelta(hours=8), "CST")
 
@@ -72,5 +71,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["score_option"] = lambda v: {"name": v, "label": v}
     app.json.ensure_ascii = False
     app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["can_manage"] = permissions.can_manage
     app.jinja_env.globals["district_name"] = app.config.get("DISTRICT_NAME", "")

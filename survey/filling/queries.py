@@ -29,8 +29,9 @@ def rounds_for(user: User) -> list[Round]:
     return list(db.session.scalars(stmt))
 
 
-def round_board(rnd: Round, user: User) -> list[dict]:
-    """One line per unit in scope the user may see: its self-check and visit state."""
+def round_board(rnd: Round, user: User, show: str = "") -> list[dict]:
+    """One line per unit in scope the user may see: its self-check and visit state; show=
+    not_submitted / not_visited keeps the units still to do."""
     stmt = (select(RoundUnit).where(RoundUnit.round_id == rnd.id)
             .options(selectinload(RoundUnit.unit), selectinload(RoundUnit.group)))
     if user.is_inspector:
@@ -40,8 +41,12 @@ def round_board(rnd: Round, user: User) -> list[dict]:
     scope = sorted(db.session.scalars(stmt), key=lambda s: s.unit_id)
     subs = {(s.unit_id, s.kind): s for s in db.session.scalars(
         select(Submission).where(Submission.round_id == rnd.id))}
-    return [{"scope": s, "unit": s.unit, "group": s.group, "self_check": subs.get((s.unit_id, "self_check")),
+    rows = [{"scope": s, "unit": s.unit, "group": s.group, "self_check": subs.get((s.unit_id, "self_check")),
              "visit": subs.get((s.unit_id, "visit"))} for s in scope]
+    pending = {"not_submitted": "self_check", "not_visited": "visit"}.get(show)
+    if pending:
+        rows = [r for r in rows if not (r[pending] and r[pending].is_submitted)]
+    return rows
 
 
 def units_for_scope(scope: str, categories: list[str], unit_ids: list[int]) -> list[Unit]:

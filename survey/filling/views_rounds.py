@@ -59,14 +59,10 @@ def round_detail(round_id: int):
     rnd = queries.get_or_404(Round, round_id)
     if current_user.is_liaison:
         return redirect(url_for("filling.self_check", round_id=rnd.id))
-    board = queries.round_board(rnd, current_user)
-    if current_user.is_inspector and not board:
-        abort(403)
     status = request.args.get("show", "")
-    if status == "not_submitted":
-        board = [r for r in board if not (r["self_check"] and r["self_check"].is_submitted)]
-    elif status == "not_visited":
-        board = [r for r in board if not (r["visit"] and r["visit"].is_submitted)]
+    if current_user.is_inspector and not queries.round_board(rnd, current_user):
+        abort(403)
+    board = queries.round_board(rnd, current_user, status)
     return render_template("rounds/detail.html", round=rnd, board=board, show=status)
 
 
