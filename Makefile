@@ -36,11 +36,13 @@ run: seed
 	@echo
 	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
 
-# Debian packages the browser tests need: Chromium and a CJK font.
+# Debian packages the tests need: Chromium and a CJK font (browser tests), LibreOffice Calc (the
+# export must open without repair prompts).
 system-deps:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$$need fonts-wqy-microhei"; \
+	command -v libreoffice >/dev/null || need="$$need libreoffice-calc"; \
 	if [ -n "$$need" ]; then \
 	  echo "==> installing$$need"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

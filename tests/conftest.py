@@ -19,6 +19,8 @@ os.environ.setdefault("SECRET_KEY", secrets.token_hex(16))
 from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
+
+from survey.ledger.categories import restore_default_categories  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from survey import clock, create_app  # noqa: E402
@@ -89,6 +91,7 @@ def db(app):
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+            restore_default_categories(conn)  # as the migration leaves a new database
         version_cache.clear()  # ids are reused once the tables are emptied
 
 

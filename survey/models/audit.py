@@ -64,6 +64,9 @@ class AuditLog(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(36), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Hash chain (issue 8): row_hash = sha256(prev_hash + canonical row); set by survey.audit.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    row_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     @property
     def actor_role_label(self) -> str:
