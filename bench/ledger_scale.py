@@ -180,7 +180,7 @@ def generate(n_problems: int, per_problem: int) -> int:
     from survey.clock import utcnow
     from survey.extensions import db
     from survey.models import Problem, ProblemEvent, Round, Unit, User
-    from survey.models.questionnaire import PROBLEM_CATEGORIES
+    from survey.models import DEFAULT_CATEGORIES as PROBLEM_CATEGORIES
     from survey.seed import DEMO_ROUND
     from survey.templating import CHINA
 

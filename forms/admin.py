@@ -71,3 +71,7 @@ class ResetPasswordForm(BaseForm):
     password = PasswordField("临时密码", validators=[DataRequired("请输入临时密码")],
                              description="用户下次登录时须修改密码",
                              render_kw={"autocomplete": "new-password"})
+
+
+class CategoryForm(BaseForm):
+    name = StringField("类别名称", validators=[*required("请填写类别名称"), Length(max=32, message="类别名称不能超过 32 个字")])

@@ -3,7 +3,8 @@ from wtforms.validators import Length, Optional
 
 from forms import BaseForm
 from forms.admin import required
-from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.ledger.categories import choices as category_choices
+from survey.models.questionnaire import SEVERITIES
 
 DATE = {"format": "%Y-%m-%d", "validators": [Optional()]}
 
@@ -20,13 +21,13 @@ class ProblemActionForm(BaseForm):
     result = TextAreaField("完成情况", validators=[Optional(), Length(max=5000)])
     new_deadline = DateField("申请延期至", **DATE)
     deadline = DateField("整改时限", **DATE)
-    category = SelectField("问题类别", choices=[("", "")] + [(c, c) for c in PROBLEM_CATEGORIES], validate_choice=False)
+    category = SelectField("问题类别", choices=lambda: category_choices(blank=""), validate_choice=False)
 
 
 class NewProblemForm(BaseForm):
     round_id = SelectField("检查批次", coerce=int, validate_choice=False)
     unit_id = SelectField("责任单位", coerce=int, validate_choice=False)
-    category = SelectField("问题类别", choices=[(c, c) for c in PROBLEM_CATEGORIES])
+    category = SelectField("问题类别", choices=category_choices)
     description = TextAreaField("问题描述", validators=[*required("请填写问题描述"), Length(max=2000)])
     severity = SelectField("严重程度", choices=[(s, s) for s in SEVERITIES])
     found_on = DateField("发现时间", format="%Y-%m-%d", validators=[Optional()])
@@ -38,4 +39,4 @@ class BulkForm(BaseForm):
     action = SelectField("批量操作", choices=[("set_deadline", "设定整改时限"), ("set_category", "调整问题类别"),
                                           ("verify", "核验销号")])
     deadline = DateField("整改时限", **DATE)
-    category = SelectField("问题类别", choices=[("", "")] + [(c, c) for c in PROBLEM_CATEGORIES], validate_choice=False)
+    category = SelectField("问题类别", choices=lambda: category_choices(blank=""), validate_choice=False)

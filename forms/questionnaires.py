@@ -4,7 +4,8 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from forms import BaseForm
 from forms.admin import required
-from survey.models.questionnaire import KIND_LABELS, PROBLEM_CATEGORIES, SEVERITIES, TYPE_LABELS
+from survey.ledger.categories import choices as category_choices
+from survey.models.questionnaire import KIND_LABELS, SEVERITIES, TYPE_LABELS
 
 KIND_CHOICES = list(KIND_LABELS.items())
 EXPR_HINT = "例：${p1} = 'yes'、selected(${l2}, 'other')、. >= 0 and . <= 100"
@@ -52,8 +53,8 @@ class QuestionForm(BaseForm):
     constraint_message = StringField("约束不满足时的提示", validators=[Optional(), Length(max=200)])
     problem_if = StringField("何种回答视为发现问题（problem_if）", validators=[Optional(), Length(max=1000)],
                              description="例：检查项 . = 'no'；评分 . < 6；发现问题栏 . != ''")
-    problem_category = SelectField("问题类别", choices=[("", "默认（所在部分的名称）")]
-                                   + [(c, c) for c in PROBLEM_CATEGORIES])
+    problem_category = SelectField("问题类别", choices=lambda: category_choices(blank="默认（所在部分的名称）"),
+                                   validate_choice=False)
     problem_severity = SelectField("严重程度", choices=[("", "默认（一般）")] + [(s, s) for s in SEVERITIES])
 
 

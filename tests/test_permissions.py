@@ -48,6 +48,12 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/admin/users/<int:user_id>/enable"): (LOGIN, 403, 403, 303),
     ("POST", "/admin/users/<int:user_id>/unlock"): (LOGIN, 403, 403, 303),
     ("GET", "/admin/audit"): (LOGIN, 403, 403, 200),
+    ("GET", "/admin/categories"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/categories"): (LOGIN, 403, 403, 400),
+    ("POST", "/admin/categories/<int:category_id>"): (LOGIN, 403, 403, 400),
+    ("POST", "/admin/categories/<int:category_id>/move"): (LOGIN, 403, 403, 303),
+    ("POST", "/admin/categories/<int:category_id>/toggle"): (LOGIN, 403, 403, 303),
+    ("POST", "/admin/categories/<int:category_id>/delete"): (LOGIN, 403, 403, 303),
     ("GET", "/admin"): (LOGIN, 403, 403, 200),
     ("GET", "/questionnaires"): (LOGIN, 403, 403, 200),
     ("GET", "/questionnaires/new"): (LOGIN, 403, 403, 200),
@@ -171,6 +177,14 @@ def _round(db, author, unit) -> dict:
     return {"round": rnd.id, "submission": sub.id, "problem": problem.id}
 
 
+def _category_id(name: str) -> int:
+    from sqlalchemy import select
+
+    from survey.extensions import db
+    from survey.models import ProblemCategory
+    return db.session.scalar(select(ProblemCategory.id).where(ProblemCategory.name == name))
+
+
 @pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
 @pytest.mark.parametrize("role_index", range(4), ids=ROLES)
 def test_access(app, client, db, key, role_index):
@@ -181,6 +195,7 @@ def test_access(app, client, db, key, role_index):
     ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
     ids.update(_round(db, ids.pop("author"), unit))
     ids["photo"] = ids["evidence"] = 987654
+    ids["category"] = _category_id("作风建设")
     role = ROLES[role_index]
     if role != "anonymous":
         make_user(role, username="actor", unit=unit if role == "unit" else None,

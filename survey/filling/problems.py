@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 
 from survey.extensions import db
 from survey.models import Problem, ProblemEvent, QuestionnaireVersion, Round, Submission, User
-from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.ledger import categories
+from survey.models.questionnaire import SEVERITIES
 from survey.xlsform.expressions import evaluate
 
 SOURCE_LABELS = {"self_check": "自查", "visit": "上门问诊", "daily": "日常监督", "import": "导入"}
@@ -26,7 +27,7 @@ def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict
     A free-text finding raises one problem per paragraph."""
     found = []
     for section in version.sections:
-        default_category = section.title if section.title in PROBLEM_CATEGORIES else "其他"
+        default_category = categories.pick(section.title)
         for q in section.questions:
             value = answers.get(q.name)
             if q.problem_if_ast is None or value in (None, "", []):
@@ -64,7 +65,7 @@ def create_problems(submission: Submission, items: list[dict], actor: User, foun
     for code, item in zip(codes, kept):
         problem = Problem(
             code=code, round_id=submission.round_id, unit_id=submission.unit_id,
-            category=item.get("category") if item.get("category") in PROBLEM_CATEGORIES else "其他",
+            category=categories.pick(item.get("category")),
             description=str(item.get("description", ""))[:2000], source=submission.kind,
             found_on=found_on, severity=item.get("severity") if item.get("severity") in SEVERITIES else "一般",
             deadline=_date(item.get("deadline")), status="open", submission_id=submission.id,

@@ -14,7 +14,8 @@ from survey.filling import bp, operations, queries
 from survey.filling.render import form_skeleton
 from survey.config import ROOT
 from survey.models import Problem, Submission, User
-from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.ledger import categories
+from survey.models.questionnaire import SEVERITIES
 from survey.models import SupervisionGroup
 from survey.questionnaires.cache import version_view
 from survey.permissions import (can_edit_submission, can_reopen_submission, can_view_submission,
@@ -104,7 +105,7 @@ def review(submission_id: int):
     if sub.kind != "visit" or not can_edit_submission(current_user, sub):
         abort(404)
     return render_template("fill/review.html", submission=sub, items=operations.review_items(sub),
-                           categories=PROBLEM_CATEGORIES, severities=SEVERITIES)
+                           categories=categories.names(), severities=SEVERITIES)
 
 
 @bp.route("/submissions/<int:submission_id>/submit", methods=["POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, update
 
 from survey import audit
-from survey.errors import DomainError, NotAllowed
+from survey.errors import Conflict, DomainError, NotAllowed
 from survey.extensions import db
 from survey.models import DEFAULT_CATEGORIES, FALLBACK_CATEGORY, Problem, ProblemCategory, Role, User
 
@@ -36,6 +36,12 @@ def names(active_only: bool = True) -> list[str]:
     if FALLBACK_CATEGORY not in found:
         found.append(FALLBACK_CATEGORY)
     return found
+
+
+def choices(blank: str | None = None) -> list[tuple[str, str]]:
+    """(value, label) pairs for a form's select; blank adds an empty first choice with that label."""
+    pairs = [(n, n) for n in names()]
+    return [("", blank)] + pairs if blank is not None else pairs
 
 
 def is_active(name: str) -> bool:
@@ -130,6 +136,6 @@ def delete_category(actor: User, category: ProblemCategory) -> None:
         raise NotAllowed(f"「{FALLBACK_CATEGORY}」是兜底类别，不能删除。")
     used = db.session.scalar(select(func.count()).select_from(Problem).where(Problem.category == category.name))
     if used:
-        raise NotAllowed(f"已有 {used} 个问题属于「{category.name}」，不能删除，可以停用。")
+        raise Conflict(f"已有 {used} 个问题属于「{category.name}」，不能删除，可以停用。")
     audit.record("category_delete", actor=actor, target=category)
     db.session.delete(category)

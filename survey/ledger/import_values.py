@@ -11,7 +11,8 @@ from openpyxl.utils.datetime import from_excel
 from survey.filling.problems import SOURCE_LABELS
 from survey.ledger.import_read import RowError
 from survey.ledger.rules import STATUS_LABELS
-from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.ledger import categories
+from survey.models.questionnaire import SEVERITIES
 from survey.templating import CHINA
 from survey.xlsform.sheets import cell_text
 
@@ -111,7 +112,7 @@ def clean_row(number: int, raw: dict, headers: dict[str, str], errors: list[RowE
 
 def _choices(out: dict, raw: dict, fail) -> None:
     for key, allowed, default, what in (
-            ("category", PROBLEM_CATEGORIES, "其他", "问题类别"), ("severity", SEVERITIES, "一般", "严重程度"),
+            ("category", tuple(categories.names()), "其他", "问题类别"), ("severity", SEVERITIES, "一般", "严重程度"),
             ("source", SOURCE_WORDS, "import", "发现方式"), ("status", STATUS_WORDS, "", "状态")):
         try:
             out[key] = _choice(raw.get(key), allowed, default, what)

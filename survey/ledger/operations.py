@@ -8,9 +8,8 @@ from survey import audit
 from survey.clock import utcnow
 from survey.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from survey.extensions import db
-from survey.ledger import rules
+from survey.ledger import categories, rules
 from survey.models import Problem, ProblemEvent, RoundUnit, User
-from survey.models.questionnaire import PROBLEM_CATEGORIES
 
 
 def scope_of(problem: Problem) -> RoundUnit | None:
@@ -124,7 +123,7 @@ def set_deadline(actor: User, problem: Problem, lock_version: int | None, *, dea
 
 def set_category(actor: User, problem: Problem, lock_version: int | None, *, category: str) -> ProblemEvent:
     before = _begin(actor, problem, "set_category", lock_version)
-    if category not in PROBLEM_CATEGORIES:
+    if not categories.is_active(category):
         raise DomainError("问题类别无效", field="category")
     return _finish(actor, problem, "set_category", before, changes=_set(problem, category=category))
 
@@ -157,7 +156,7 @@ def create_problem(actor: User, *, rnd, unit, category: str, description: str, s
     problem = Problem(round_id=rnd.id, unit_id=unit.id, unit=unit, status="open", found_on=found_on)
     if not rules.roles_of(actor, problem, db.session.get(Scope, (rnd.id, unit.id))) & {rules.CHECKER, rules.ADMIN}:
         raise NotAllowed("只有负责该单位的督导组成员或管理员可以登记问题")
-    if category not in PROBLEM_CATEGORIES:
+    if not categories.is_active(category):
         raise DomainError("问题类别无效", field="category")
     if not description.strip():
         raise DomainError("请填写问题描述", field="description")

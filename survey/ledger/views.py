@@ -11,9 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.errors import Conflict, DomainError
 from survey.extensions import db
-from survey.ledger import operations, queries, rules
+from survey.ledger import categories, operations, queries, rules
 from survey.models import Problem, Role, Round, Unit
-from survey.models.questionnaire import PROBLEM_CATEGORIES, SEVERITIES
+from survey.models.questionnaire import SEVERITIES
 from survey.permissions import admin_required, login_required, roles_required
 from survey.templating import CHINA
 from survey.viewutil import form_view
@@ -45,7 +45,7 @@ def index():
     return render_template("ledger/index.html", problems=problems, total=total, f=f, cap=queries.COUNT_CAP,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
                            rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
-                           units=list(units), categories=PROBLEM_CATEGORIES, severities=SEVERITIES,
+                           units=list(units), categories=categories.names(active_only=False), severities=SEVERITIES,
                            statuses=rules.STATUS_LABELS, bulk_form=BulkForm() if current_user.is_admin else None)
 
 

@@ -39,6 +39,9 @@ EVENT_LABELS = {
     "photo_delete": "删除照片",
     "ledger_import": "导入问题台账",
     "ledger_bulk": "台账批量操作",
+    "category_create": "新增问题类别",
+    "category_update": "修改问题类别",
+    "category_delete": "删除问题类别",
 }
 
 

@@ -50,8 +50,6 @@ TYPE_LABELS = {
 CHOICE_TYPES = {"single", "multiple"}
 CHECK_CHOICES = [{"name": "yes", "label": "是"}, {"name": "no", "label": "否"}, {"name": "na", "label": "不适用"}]
 SEVERITIES = ("一般", "较重", "严重")
-PROBLEM_CATEGORIES = ("政治机关", "学习型机关", "服务型机关", "法治型机关", "廉洁型机关", "效能型机关",
-                      "作风建设", "制度建设", "其他")
 
 
 class Questionnaire(Base):
