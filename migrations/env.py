@@ -97,6 +97,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    from survey.database import outside_models
+    conf_args.setdefault("include_name", outside_models)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

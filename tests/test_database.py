@@ -65,3 +65,24 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
     assert mode == 0o600
     monkeypatch.setenv("SECRET_KEY", "from-env")
     assert load_secret_key(tmp_path) == "from-env"
+
+
+@pytest.mark.sqlite_only
+def test_planner_statistics_refresh_when_a_connection_returns_at_most_hourly(app, db, monkeypatch):
+    from sqlalchemy import text
+
+    from survey import database
+    from tests.factories import make_unit
+
+    for i in range(5):
+        make_unit(f"统计单位{i}")
+    db.session.commit()
+    monkeypatch.setattr(database, "_last_analyze", [float("-inf")])
+    db.session.execute(text("SELECT 1"))
+    db.session.remove()  # the connection goes back to the pool: statistics are taken
+    rows = db.session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'units'")).scalar()
+    assert rows >= 1
+    db.session.execute(text("DELETE FROM sqlite_stat1"))
+    db.session.commit()
+    db.session.remove()  # within the hour: not again
+    assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() == 0

@@ -1,16 +1,18 @@
 """The ledger's read side: what each user may see, filtered, sorted and paged."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import abort
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
 from survey.models import Problem, RoundUnit, Unit, User
 from survey.permissions import group_ids
+from survey.templating import CHINA
 
 PAGE_SIZE = 30
 SORTS = {"code": Problem.code, "-code": Problem.code.desc(), "deadline": Problem.deadline,
@@ -32,6 +34,10 @@ class LedgerFilter:
     sort: str = "-code"
     page: int = 1
     extra: dict = field(default_factory=dict)
+    found_from: date | None = None   # 发现时间 from / to and 销号时间 (China date) from / to:
+    found_to: date | None = None     # the dashboard's weekly figures link here
+    closed_from: date | None = None
+    closed_to: date | None = None
 
     @classmethod
     def from_args(cls, args) -> "LedgerFilter":
@@ -42,14 +48,31 @@ class LedgerFilter:
         return cls(round_id=as_int("round"), unit_id=as_int("unit"), category=args.get("category", "")[:32],
                    status=args.get("status", "")[:16], severity=args.get("severity", "")[:8],
                    source=args.get("source", "")[:16], warn=args.get("warn", "")[:8], q=args.get("q", "").strip()[:100],
-                   sort=args.get("sort", "-code") if args.get("sort") in SORTS else "-code", page=min(page, 100000))
+                   sort=args.get("sort", "-code") if args.get("sort") in SORTS else "-code", page=min(page, 100000),
+                   **{name: _as_date(args.get(name, "")) for name in DATE_ARGS})
 
     def args(self, **override) -> dict:
         values = {"round": self.round_id, "unit": self.unit_id, "category": self.category, "status": self.status,
                   "severity": self.severity, "source": self.source, "warn": self.warn, "q": self.q,
-                  "sort": self.sort if self.sort != "-code" else None, "page": self.page if self.page > 1 else None}
+                  "sort": self.sort if self.sort != "-code" else None, "page": self.page if self.page > 1 else None,
+                  **{name: getattr(self, name) and getattr(self, name).isoformat() for name in DATE_ARGS}}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+DATE_ARGS = ("found_from", "found_to", "closed_from", "closed_to")
+
+
+def _as_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a China-time day as the UTC moment closed_at stores."""
+    return datetime.combine(day, time(0), CHINA).astimezone(timezone.utc)
 
 
 def visible_to(stmt: Select, user: User) -> Select:
@@ -83,10 +106,35 @@ def _apply(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> Select
     elif f.warn == "near":
         stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline >= today,
                           Problem.deadline <= today + timedelta(days=near_days))
+    if f.found_from:
+        stmt = stmt.where(Problem.found_on >= f.found_from)
+    if f.found_to:
+        stmt = stmt.where(Problem.found_on <= f.found_to)
+    if f.closed_from:
+        stmt = stmt.where(Problem.closed_at >= local_midnight(f.closed_from))
+    if f.closed_to:
+        stmt = stmt.where(Problem.closed_at < local_midnight(f.closed_to + timedelta(days=1)))
     if f.q:
-        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Problem.description.like(like, escape="\\"), Problem.code.like(like, escape="\\")))
+        stmt = stmt.where(text_match(f.q))
     return stmt
+
+
+CODE_CHARS = re.compile(r"[0-9A-Za-z]")
+
+
+def text_match(q: str):
+    """问题描述 contains q, or 编号 does when q has digits or letters; letters in any case. Three or more
+    characters are found through a trigram index (SQLite FTS5, PostgreSQL pg_trgm: migration c41f0e9a7d2b)."""
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.engine.dialect.name == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        matched = text("SELECT rowid FROM problems_fts WHERE problems_fts MATCH :phrase").bindparams(phrase=phrase)
+        description = Problem.id.in_(matched.columns(column("rowid", Integer)))
+    else:
+        description = Problem.description.ilike(like, escape="\\")
+    if CODE_CHARS.search(q):
+        return or_(description, Problem.code.ilike(like, escape="\\"))
+    return description
 
 
 COUNT_CAP = 10000  # past this the list says "10000+": counting 100,000 rows on every page costs ~100 ms
