@@ -184,6 +184,7 @@ def generate(n_problems: int, per_problem: int) -> int:
     from survey.extensions import db
     from survey.models import Problem, ProblemEvent, Round, Unit, User
     from survey.models import DEFAULT_CATEGORIES as PROBLEM_CATEGORIES
+    from survey.models.round import code_sort_key
     from survey.seed import DEMO_ROUND
     from survey.templating import CHINA
 
@@ -230,7 +231,8 @@ def generate(n_problems: int, per_problem: int) -> int:
         acted = status != "open"
         closed = status == "closed"
         problems.append({
-            "id": pid, "code": f"{round_code}-{i + 1:06d}", "round_id": round_id, "unit_id": unit_id,
+            "id": pid, "code": f"{round_code}-{i + 1:06d}", "code_key": code_sort_key(f"{round_code}-{i + 1:06d}"),
+            "round_id": round_id, "unit_id": unit_id,
             "category": rng.choice(PROBLEM_CATEGORIES),
             "description": f"{topic}方面{rng.choice(ISSUES)}，{rng.choice(TAILS)}（第{rng.randint(1, 99)}项）",
             "source": pick(rng, SOURCES), "found_on": found_on, "severity": pick(rng, SEVERITY_WEIGHTS),

@@ -74,3 +74,18 @@ def test_the_ledger_page_searches(world, client, login):
     login(world["admin"])
     page = client.get("/ledger", query_string={"q": "陪餐人数"}).get_data(as_text=True)
     assert "公务接待超标准" in page and "会议记录不全" not in page
+
+
+def test_numbers_sort_naturally_past_999(db):
+    """编号 past 999 in a round: newest first puts 2023-1000 above 2023-999 (code_key, e7a9c3b1d5f0)."""
+    from survey.models import Round
+
+    w = make_ledger_world(db)
+    db.session.execute(update(Round).where(Round.id == w["round"].id).values(problem_seq=997))
+    create_problems(w["submission"], [{"description": f"问题{i}", "category": "其他"} for i in range(4)],
+                    w["admin"], date(2023, 3, 1))
+    db.session.commit()
+    newest = queries.query_ledger(w["admin"], queries.LedgerFilter(), date(2023, 3, 2), 7)[0]
+    assert [p.code for p in newest] == ["2023-1001", "2023-1000", "2023-999", "2023-998"]
+    oldest = queries.query_ledger(w["admin"], queries.LedgerFilter(sort="code"), date(2023, 3, 2), 7)[0]
+    assert [p.code for p in oldest] == ["2023-998", "2023-999", "2023-1000", "2023-1001"]

@@ -15,7 +15,7 @@ from survey.permissions import group_ids
 from survey.templating import CHINA
 
 PAGE_SIZE = 30
-SORTS = {"code": Problem.code, "-code": Problem.code.desc(), "deadline": Problem.deadline,
+SORTS = {"code": Problem.code_key, "-code": Problem.code_key.desc(), "deadline": Problem.deadline,
          "-deadline": Problem.deadline.desc(), "found_on": Problem.found_on, "-found_on": Problem.found_on.desc(),
          "unit": Problem.unit_id, "status": Problem.status}
 OPEN = ("open", "in_progress", "pending_review")
@@ -43,7 +43,7 @@ class LedgerFilter:
     def from_args(cls, args) -> "LedgerFilter":
         def as_int(name):
             value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
         page = as_int("page") or 1
         return cls(round_id=as_int("round"), unit_id=as_int("unit"), category=args.get("category", "")[:32],
                    status=args.get("status", "")[:16], severity=args.get("severity", "")[:8],
