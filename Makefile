@@ -12,6 +12,8 @@ PG_TEST_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 help:
 	@echo "make run   - install, migrate, seed the demo district and serve on 127.0.0.1:$(PORT)"
 	@echo "make test  - install test dependencies and run the suite on SQLite and PostgreSQL"
+	@echo "make soak  - 30-minute soak under gunicorn (bench/soak.py; SOAK_ARGS=\"--minutes 2\")"
+	@echo "make audit - pip-audit of the pinned requirements (needs the network)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,3 +83,29 @@ clean:
 # missing; BENCH_ARGS="--skip-wrk" leaves the throughput part out.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fill_page.py $(BENCH_ARGS)
+
+.PHONY: bench-export
+# The ledger export at 100,000 problems: styled vs a bare XlsxWriter dump, and memory (bench/README.md);
+# BENCH_ARGS="--engine both" adds PostgreSQL, "--runs 1 --problems 20000" is a quick look.
+bench-export: $(VENV)/.installed-dev
+	$(BIN)/python bench/ledger_export.py $(BENCH_ARGS)
+
+.PHONY: bench-dashboard
+# The dashboard for a round of 100,000 problems on SQLite and PostgreSQL (bench/README.md);
+# BENCH_ARGS="--engine sqlite" runs one engine.
+bench-dashboard: $(VENV)/.installed-dev
+	$(BIN)/python bench/dashboard_scale.py $(BENCH_ARGS)
+
+.PHONY: soak audit
+# The long reliability runs (bench/README.md): not part of make test. SOAK_ARGS="--minutes 2" for
+# a short try; the load and fault scripts in bench/ are run the same way, by hand.
+soak: $(VENV)/.installed-dev
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# Known vulnerabilities in the pinned requirements (pip-audit, installed on demand). It asks the
+# PyPI vulnerability service, so it needs the network and is not part of make test.
+PIP_AUDIT_VERSION := 2.10.1
+audit: $(VENV)/.installed
+	@$(BIN)/pip-audit --version 2>/dev/null | grep -q "$(PIP_AUDIT_VERSION)" || \
+	  $(BIN)/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"
+	$(BIN)/pip-audit --strict --desc -r requirements.txt -r requirements-dev.txt

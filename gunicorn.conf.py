@@ -11,5 +11,7 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# Unit-link tokens (/l/<token>) and secret-looking query values never reach the log (issue 8).
+logger_class = "survey.access_log.RedactingLogger"
 # No version banner in responses.
 proc_name = "survey"

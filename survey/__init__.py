@@ -1,6 +1,7 @@
 """The application factory."""
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey import models
 from survey.questionnaires import versioning  # noqa: F401  (guards published versions)
+from survey import audit  # noqa: F401,E402  (chains audit rows by hash, refuses their updates and deletes)
 from survey.config import ROOT, Config
 from survey.database import write_intent
 from survey.extensions import compress, csrf, db, login_manager, migrate
@@ -25,6 +27,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,36}")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
@@ -67,6 +70,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        if token.startswith("link:"):  # a signed-link session: see survey/links/session.py
+            from survey.links.session import load_user as load_link_user
+            return load_link_user(token)
         user_id, _, session_token = token.partition(":")
         if not user_id.isdigit():
             return None
@@ -81,9 +87,11 @@ def register_hooks(app: Flask) -> None:
 
     @app.before_request
     def start_request():
-        g.request_id = request.headers.get("X-Request-ID", "")[:36] or str(uuid.uuid4())
+        given = request.headers.get("X-Request-ID", "")  # a proxy's id, if it is a plain token
+        g.request_id = given if REQUEST_ID_RE.fullmatch(given) else str(uuid.uuid4())
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
-        write_intent.set(request.method not in SAFE_METHODS or getattr(view, "writes", False))
+        unsafe = request.method not in SAFE_METHODS and not getattr(view, "reads_first", False)
+        write_intent.set(unsafe or getattr(view, "writes", False))
 
     app.before_request(enforce_access)
 
@@ -97,13 +105,25 @@ def register_hooks(app: Flask) -> None:
         except CSRFError:
             view = app.view_functions.get(request.endpoint)
             from survey import audit
-            audit.record("csrf_failed", actor=current_user if current_user.is_authenticated else None,
-                         success=False, details={"endpoint": request.endpoint})
-            db.session.commit()
+            actor = audit.actor_snapshot(current_user)
+            db.session.rollback()  # ends the request's transaction (and SQLite's write lock) first
+            audit.record_now("csrf_failed", actor=actor, success=False, details={"endpoint": request.endpoint},
+                             fail_closed=True)  # unrecorded, the request is not served (503)
             if getattr(view, "reshows_form_on_csrf", False):
                 g.csrf_failed = True
                 return None
             raise
+        return None
+
+    @app.before_request
+    def refuse_nul():
+        """NUL is never text (PostgreSQL refuses it, SQLite's full-text search chokes on it)."""
+        if request.method in SAFE_METHODS and b"%00" not in request.query_string:
+            return None
+        values = [v for d in (request.args, request.form) for vs in d.listvalues() for v in vs]  # file names are cleaned
+        if any("\x00" in v for v in values) or (request.is_json and b"\\u0000" in request.get_data()):
+            from survey.errors import DomainError
+            raise DomainError("提交的内容含有无效的控制字符，请删除后重试")
         return None
 
     @app.after_request
@@ -116,7 +136,9 @@ def register_hooks(app: Flask) -> None:
         h["X-Request-ID"] = g.get("request_id", "")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint not in ("assets", "filling.photo", "ledger.evidence_file"):  # files: cached privately
+        cached_file = request.endpoint in ("assets", "filling.photo", "ledger.evidence_file") \
+            and response.status_code in (200, 206, 304)  # files: cached privately; their errors not
+        if not cached_file:
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -128,15 +150,23 @@ def register_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.auth.views import bp as auth_bp
+    from survey.dashboard.views import bp as dashboard_bp
     from survey.filling import bp as filling_bp
     from survey.home.views import bp as home_bp
     from survey.ledger.views import bp as ledger_bp
+    from survey.export.views import bp as export_bp
+    from survey.links import bp as links_bp
     from survey.questionnaires import views_edit  # noqa: F401  (adds the editing routes)
     from survey.questionnaires.views import bp as questionnaires_bp
+    from survey.visits import bp as visits_bp
 
     app.register_blueprint(home_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(filling_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(export_bp)
+    app.register_blueprint(links_bp)
+    app.register_blueprint(visits_bp)

@@ -13,6 +13,8 @@ from survey.models import Role, SupervisionGroup, Unit
 from survey.seed import DEMO_ACCOUNTS, is_empty, seed_demo
 from survey.questionnaires.cli import register_questionnaire_commands
 from survey.ledger.cli import register_ledger_commands
+from survey.export.cli import register_export_commands
+from survey.maintenance import register_maintenance_commands
 from survey.seed_data import DEMO_PASSWORD
 
 
@@ -25,6 +27,8 @@ def print_demo_accounts() -> None:
 def register_commands(app: Flask) -> None:
     register_questionnaire_commands(app)
     register_ledger_commands(app)
+    register_export_commands(app)
+    register_maintenance_commands(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

@@ -1,8 +1,9 @@
 """The one place the application asks for the time, so tests can move it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+CHINA = timezone(timedelta(hours=8), "CST")  # dates people see (deadlines, 发现/销号时间) are China dates
 _frozen: datetime | None = None
 
 

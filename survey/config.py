@@ -87,6 +87,13 @@ class Config:
         self.TRUST_PROXY = _int_env("TRUST_PROXY", 0)
         self.DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "示范区")
         self.NEAR_DEADLINE_DAYS = _int_env("NEAR_DEADLINE_DAYS", 7)
+        # Ledger exports above this many rows (problems + their events) run as background jobs.
+        self.EXPORT_SYNC_MAX_ROWS = _int_env("EXPORT_SYNC_MAX_ROWS", 10000)
+        self.EXPORT_JOB_STALE_MINUTES = _int_env("EXPORT_JOB_STALE_MINUTES", 30)
+        # Audit rows older than this are removed by `flask prune-audit` (never below 190 days).
+        self.AUDIT_RETENTION_DAYS = max(190, _int_env("AUDIT_RETENTION_DAYS", 365))
+        # Folders under the instance path whose files a backup copies (photos and evidence).
+        self.UPLOAD_FOLDERS = ("uploads", "evidence")
 
 
 class TestConfig(Config):
@@ -100,3 +107,4 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(database_url)
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+        self.DASHBOARD_CACHE = False  # tests change rows behind the app's back; test_dashboard turns it on

@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -83,3 +84,24 @@ OUTSIDE_MODELS = ("problems_fts", "ix_problems_description_trgm", "ix_problems_c
 def outside_models(name, type_, parent_names) -> bool:
     """Alembic include_name hook: False for the objects above."""
     return not (name or "").startswith(OUTSIDE_MODELS)
+
+
+def begin_writing(session) -> None:
+    """Switch a request that started read-only (a view marked reads_first, such as an upload that
+    first decodes images for seconds) to writing, right before its writes: on SQLite the read
+    transaction ends here and the next statement begins with BEGIN IMMEDIATE, so the write lock
+    is held for the inserts only, never for the slow part. Objects loaded before reload on their
+    next use, so the caller checks its rules again after this call. Nothing may be changed before."""
+    if write_intent.get() or not has_request_context():  # commands and jobs use writing()
+        return
+    write_intent.set(True)  # until the request ends (survey/__init__.py resets it)
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writing() after changes: they would be lost")
+    from survey.audit import PENDING
+    queued = session.info.pop(PENDING, None)
+    session.rollback()
+    if queued:
+        session.begin()
+        session.info[PENDING] = queued

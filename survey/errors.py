@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -96,7 +96,24 @@ def _rollback() -> None:
         db.session.remove()
 
 
+def audit_denied(response):
+    """after_request: every 403, from a role check, an object policy or a view, is on record.
+    Only the endpoint and numeric ids are kept: a path may carry a link token."""
+    if response.status_code == 403:
+        from flask_login import current_user
+
+        from survey import audit
+        ids = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, int)}
+        actor = audit.actor_snapshot(current_user)
+        _rollback()  # the request's transaction (and SQLite's write lock) ends before the row is written
+        audit.record_now("access_denied", actor=actor, success=False,
+                         details={"endpoint": request.endpoint or "", "method": request.method, "ids": ids})
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.after_request(audit_denied)
+
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):
         _rollback()
@@ -117,10 +134,21 @@ def register_error_handlers(app: Flask) -> None:
         _rollback()  # optimistic locking: someone else changed the row first
         return error_response(409, "数据已被他人修改，请刷新后查看最新内容再操作。")
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_bad_value(exc: Exception):
+        """A number too large for the database, or a value it cannot store: the input is bad."""
+        _rollback()
+        app.logger.warning("bad value refused: %s", exc.__class__.__name__)
+        return error_response(400, "提交的数值或内容超出允许范围，请检查后重试。")
+
     @app.errorhandler(OperationalError)
     def handle_db_down(exc: OperationalError):
         _rollback()
-        app.logger.warning("database error: %s", exc.__class__.__name__)
+        # The driver's message only ("database is locked", "connection refused"): never the SQL or
+        # its parameters, which may hold personal data or hashes.
+        reason = str(getattr(exc, "orig", "") or "").strip().splitlines()[:1]
+        app.logger.warning("database error: %s %s", exc.__class__.__name__, reason[0][:200] if reason else "")
         return error_response(503)
 
     @app.errorhandler(Exception)

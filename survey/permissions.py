@@ -49,6 +49,9 @@ def enforce_access():
         abort(403)
     if access == PUBLIC:
         return None
+    from survey.links import session as link_session
+    if link_session.in_link_session():  # a signed link reaches its unit's pages only, nothing else
+        return link_session.guard(access)
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_EXEMPT:

@@ -1,13 +1,12 @@
 """Jinja filters and globals shared by every template."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Flask, request
 from flask_login import current_user
 
-
-CHINA = timezone(timedelta(hours=8), "CST")
+from survey.clock import CHINA  # re-exported: views import it from here
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -28,7 +27,10 @@ def _todo() -> int:
     from survey.ledger.queries import todo_count
 
     if "todo_count" not in g:
-        g.todo_count = todo_count(current_user, utcnow().astimezone(CHINA).date())
+        from survey.links.session import scope
+        link = scope()  # a signed link reaches one round only: so does its badge
+        g.todo_count = todo_count(current_user, utcnow().astimezone(CHINA).date(),
+                                  round_id=link.round_id if link else None)
     return g.todo_count
 
 
@@ -42,6 +44,8 @@ def nav_items(compact: bool = False) -> list[dict]:
     ledger = _item("ledger.index", "台账", "form", "ledger.")
     ledger["badge"] = _todo()
     items.append(ledger)
+    if current_user.is_inspector or (current_user.is_admin and not compact):  # admins' phones: home links it
+        items.append(_item("dashboard.index", "看板", "chart", "dashboard."))
     if current_user.is_admin:
         if compact:
             items += [_item("admin.hub", "管理", "unit", "admin.", "questionnaires.")]

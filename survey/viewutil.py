@@ -22,6 +22,14 @@ def writes(view: Callable) -> Callable:
     return view
 
 
+def reads_first(view: Callable) -> Callable:
+    """A POST whose slow part (reading and checking an upload) comes before its writes: it starts
+    read-only and calls survey.database.begin_writing() just before writing (SQLite's write lock
+    is then never held while images are decoded)."""
+    view.reads_first = True
+    return view
+
+
 def add_error(form: Form, field_name: str | None, message: str) -> None:
     field = getattr(form, field_name, None) if field_name else None
     if field is None:

@@ -86,6 +86,18 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/rounds/<int:round_id>"): (LOGIN, 302, 200, 200),
     ("GET", "/rounds/<int:round_id>/self-check"): (LOGIN, 302, 403, 403),
     ("GET", "/rounds/<int:round_id>/units/<int:unit_id>/visit"): (LOGIN, 403, 302, 403),
+    # progress board and unit links (issue 7); link sessions are tested in tests/test_links.py
+    ("GET", "/rounds/<int:round_id>/progress"): (LOGIN, 403, 200, 200),
+    ("GET", "/rounds/<int:round_id>/qr"): (LOGIN, 403, 200, 200),
+    ("GET", "/rounds/<int:round_id>/links"): (LOGIN, 403, 403, 200),
+    # "issue" posted: the matrix unit has no liaison when the actor is not its liaison (refused: 303 + flash)
+    ("POST", "/rounds/<int:round_id>/links/<int:unit_id>/issue"): (LOGIN, 403, 403, 303),
+    ("POST", "/rounds/<int:round_id>/links/<int:unit_id>/revoke"): (LOGIN, 403, 403, 303),
+    ("POST", "/rounds/<int:round_id>/links/issue-all"): (LOGIN, 403, 403, 303),
+    ("GET", "/u/<int:round_id>/<int:unit_id>"): (LOGIN, 302, 302, 302),
+    ("GET", "/l/<token>"): (404, 404, 404, 404),  # the literal "<token>": not a signed token
+    ("GET", "/l"): (LOGIN, HOME, HOME, HOME),
+    ("POST", "/l/leave"): (LOGIN, HOME, HOME, HOME),
     ("GET", "/submissions/<int:submission_id>"): (LOGIN, 200, 200, 200),
     ("POST", "/submissions/<int:submission_id>/draft"): (LOGIN, 400, 400, 400),
     ("GET", "/submissions/<int:submission_id>/review"): (LOGIN, 404, 404, 404),
@@ -95,7 +107,19 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # photo ids here point nowhere; tests/test_photos.py checks real photos across units and groups
     ("GET", "/photos/<int:photo_id>"): (LOGIN, 404, 404, 404),
     ("POST", "/photos/<int:photo_id>/delete"): (LOGIN, 404, 404, 404),
+    # visit tools (issue 7): the liaison is refused even for its own unit (404, audited); tests/test_visits.py
+    # checks other groups and units
+    ("GET", "/rounds/<int:round_id>/comparison"): (LOGIN, 404, 200, 200),
+    ("GET", "/rounds/<int:round_id>/units/<int:unit_id>/comparison"): (LOGIN, 404, 200, 200),
+    ("GET", "/rounds/<int:round_id>/units/<int:unit_id>/pack"): (LOGIN, 404, 200, 200),
+    ("GET", "/rounds/<int:round_id>/units/<int:unit_id>/report"): (LOGIN, 404, 200, 200),
     ("GET", "/ledger"): (LOGIN, 200, 200, 200),
+    ("GET", "/dashboard"): (LOGIN, 403, 200, 200),
+    # exports (issue 6): job ids here point nowhere (a job is its owner's only: tests/test_export_jobs.py)
+    ("GET", "/ledger/export.xlsx"): (LOGIN, 200, 200, 200),
+    ("GET", "/rounds/<int:round_id>/answers.xlsx"): (LOGIN, 403, 200, 200),
+    ("GET", "/exports/<int:job_id>"): (LOGIN, 404, 404, 404),
+    ("GET", "/exports/<int:job_id>/download"): (LOGIN, 404, 404, 404),
     ("GET", "/ledger/<int:problem_id>"): (LOGIN, 200, 200, 200),
     # the action posted is "accept": the unit's to take (it then needs measures: 400), nobody else's
     (ACT := "/ledger/<int:problem_id>/<any(accept, update_progress, report, verify, return, request_extension, "
@@ -194,7 +218,7 @@ def test_access(app, client, db, key, role_index):
     group = make_group("矩阵组", members=[target], units=[unit])
     ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
     ids.update(_round(db, ids.pop("author"), unit))
-    ids["photo"] = ids["evidence"] = 987654
+    ids["photo"] = ids["evidence"] = ids["job"] = 987654
     ids["category"] = _category_id("作风建设")
     role = ROLES[role_index]
     if role != "anonymous":

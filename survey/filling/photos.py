@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey import audit
 from survey.errors import DomainError, NotAllowed
+from survey.database import begin_writing
 from survey.extensions import db
 from survey.models import Photo, Submission, User
 from survey.permissions import can_edit_submission, can_view_submission
@@ -213,7 +214,10 @@ def store_photo(actor: User, submission: Submission, question_name: str, client_
 
     # Serialise uploads to this submission (PostgreSQL), then count again: parallel uploads
     # from two tabs must not pass the limit together.
+    begin_writing(db.session)  # SQLite: the write lock from here on, not while the image was decoded
     db.session.execute(select(Submission.id).where(Submission.id == submission.id).with_for_update())
+    if not can_edit_submission(actor, submission):
+        raise NotAllowed("您不能为此表上传照片")
     if _count(submission, question.name) >= limit:
         raise DomainError(f"本题最多上传 {limit} 张照片", field=question.name)
 

@@ -86,3 +86,78 @@ def self_check_beside(visit: Submission) -> dict[str, str]:
             result[q.name] = "" if value in (None, "", []) else (
                 "、".join(labels.get(v, v) for v in value) if isinstance(value, list) else labels.get(str(value), str(value)))
     return result
+
+
+# The progress board (进度看板): per unit, the self-check, the visit, the problems and whom to remind.
+
+SELF_CHECK_STATES = {"none": "未提交", "draft": "草稿", "submitted": "已提交"}
+
+
+def liaisons_by_unit(unit_ids) -> dict[int, User]:
+    """Each unit's liaison account: the first enabled one, by id."""
+    found: dict[int, User] = {}
+    for user in db.session.scalars(select(User).where(
+            User.role == "unit", User.unit_id.in_(list(unit_ids) or [0]), User.is_disabled.is_(False))
+            .order_by(User.id)):
+        found.setdefault(user.unit_id, user)
+    return found
+
+
+def problem_counts(round_id: int, unit_ids, today) -> dict[int, dict[str, int]]:
+    """Per unit, the round's problems not closed (open), past their deadline (overdue), closed."""
+    from sqlalchemy import and_, case, func
+
+    from survey.ledger.queries import OPEN
+    from survey.models import Problem
+
+    is_open = Problem.status.in_(OPEN)
+    stmt = (select(Problem.unit_id, func.sum(case((is_open, 1), else_=0)),
+                   func.sum(case((and_(is_open, Problem.deadline < today), 1), else_=0)),
+                   func.sum(case((Problem.status == "closed", 1), else_=0)))
+            .where(Problem.round_id == round_id, Problem.unit_id.in_(list(unit_ids) or [0]))
+            .group_by(Problem.unit_id))
+    return {unit_id: {"open": int(o or 0), "overdue": int(d or 0), "closed": int(c or 0)}
+            for unit_id, o, d, c in db.session.execute(stmt)}
+
+
+def progress_board(rnd: Round, user: User, today, show: str = "") -> dict:
+    """The board of the units user may see (round_board), each with its self-check state, visit
+    state, problem counts and liaison; totals over all of them; the reminder text for those whose
+    self-check is not submitted. show= not_submitted / not_visited keeps the units still to do."""
+    rows = round_board(rnd, user)
+    ids = [r["unit"].id for r in rows]
+    liaisons, counts = liaisons_by_unit(ids), problem_counts(rnd.id, ids, today)
+    for row in rows:
+        sc, vi, unit = row["self_check"], row["visit"], row["unit"]
+        row["self_check_state"] = "submitted" if sc and sc.is_submitted else ("draft" if sc else "none")
+        row["visited"] = bool(vi and vi.is_submitted)
+        row["liaison"] = liaison = liaisons.get(unit.id)
+        row["contact_name"] = (liaison.display_name if liaison else "") or unit.contact_name
+        row["contact_phone"] = (liaison.phone if liaison else "") or unit.contact_phone
+        row["problems"] = counts.get(unit.id, {"open": 0, "overdue": 0, "closed": 0})
+    totals = {"units": len(rows), "visited": sum(r["visited"] for r in rows),
+              **{state: sum(r["self_check_state"] == state for r in rows) for state in SELF_CHECK_STATES},
+              **{k: sum(r["problems"][k] for r in rows) for k in ("open", "overdue", "closed")}}
+    shown = [r for r in rows if not (show == "not_submitted" and r["self_check_state"] == "submitted")
+             and not (show == "not_visited" and r["visited"])]
+    return {"rows": shown, "totals": totals, "reminder": reminder_text(rnd, rows, today)}
+
+
+def reminder_text(rnd: Round, rows: list[dict], today) -> str:
+    """A message for a WeChat group naming the units whose self-check is not submitted, and the
+    deadline; '' when every unit has submitted."""
+    pending = [r for r in rows if r["self_check_state"] != "submitted"]
+    if not pending:
+        return ""
+    d = rnd.self_check_deadline
+    deadline, days = f"{d.year}年{d.month}月{d.day}日", (d - today).days
+    when = (f"自查截止时间为{deadline}（还剩{days}天）" if days > 0 else
+            f"今天（{deadline}）是自查截止日" if days == 0 else f"自查已于{deadline}截止")
+    lines = [f"【自查提醒】“{rnd.name}”{when}。以下{len(pending)}个单位尚未提交自查表，请联络员抓紧填写并提交："]
+    for i, row in enumerate(pending, 1):
+        notes = [f"联络员{row['contact_name']}"] if row["contact_name"] else []
+        if row["self_check_state"] == "draft":
+            notes.append("已填草稿，尚未提交")
+        lines.append(f"{i}. {row['unit'].name}" + (f"（{'，'.join(notes)}）" if notes else ""))
+    lines.append("已提交的单位请忽略。")
+    return "\n".join(lines)

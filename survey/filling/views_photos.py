@@ -10,6 +10,7 @@ from survey.errors import DomainError
 from survey.extensions import db
 from survey.filling import bp, photos, queries
 from survey.models import Photo, Submission
+from survey.viewutil import reads_first
 from survey.permissions import can_view_submission, login_required
 
 PHOTO_MAX_AGE = 3600  # seconds a browser may keep a photo (private: never a shared cache)
@@ -39,6 +40,7 @@ def _refused(exc: DomainError):
 
 @bp.route("/submissions/<int:submission_id>/photos", methods=["POST"])
 @login_required
+@reads_first
 def upload_photo(submission_id: int):
     submission = queries.get_or_404(Submission, submission_id)
     _check_view(submission)

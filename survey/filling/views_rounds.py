@@ -66,6 +66,22 @@ def round_detail(round_id: int):
     return render_template("rounds/detail.html", round=rnd, board=board, show=status)
 
 
+@bp.route("/rounds/<int:round_id>/progress")
+@roles_required(Role.ADMIN, Role.INSPECTOR)
+def round_progress(round_id: int):
+    """The progress board: each unit's self-check, visit, problems and liaison; the reminder text."""
+    from survey.clock import utcnow
+    from survey.templating import CHINA
+
+    rnd = queries.get_or_404(Round, round_id)
+    show = request.args.get("show", "")
+    board = queries.progress_board(rnd, current_user, utcnow().astimezone(CHINA).date(), show)
+    if current_user.is_inspector and not board["totals"]["units"]:
+        abort(403)
+    return render_template("rounds/progress.html", round=rnd, board=board, show=show,
+                           states=queries.SELF_CHECK_STATES)
+
+
 @bp.route("/rounds/<int:round_id>/self-check")
 @roles_required(Role.UNIT)
 @writes

@@ -18,7 +18,18 @@ def home_context(user: User) -> dict:
         return {"stats": admin_stats(), "rounds": rounds_for(user)[:5], "todo": todo}
     if user.is_inspector:
         return {"groups": user.groups, "rounds": rounds_for(user), "todo": todo}
-    return {"unit": user.unit, "self_checks": pending_self_checks(user), "todo": todo}
+    return {"unit": user.unit, "self_checks": pending_self_checks(user), "todo": todo, "figures": unit_figures(user)}
+
+
+def unit_figures(user: User):
+    """A liaison's own unit, every round: status split, 整改率, 逾期/临期 with the lists."""
+    from flask import current_app
+
+    from survey.dashboard.queries import make_scope, status_figures
+    from survey.templating import CHINA
+
+    return status_figures(make_scope(user, None), utcnow().astimezone(CHINA).date(),
+                          int(current_app.config.get("NEAR_DEADLINE_DAYS", 7)))
 
 
 def admin_stats() -> dict:

@@ -6,6 +6,8 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from survey.dashboard.present import home_charts, ledger_link
+from survey.dashboard.views import near_days, today as dashboard_today
 from survey.extensions import db
 from survey.home import queries
 from survey.permissions import login_required, public
@@ -16,7 +18,12 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index():
-    return render_template("home/index.html", **queries.home_context(current_user))
+    context = queries.home_context(current_user)
+    if "figures" in context:  # a liaison: the unit's own figures, drawn as on the dashboard
+        link = ledger_link({})
+        context.update(link=link, charts=home_charts(context["figures"], link), today=dashboard_today(),
+                       near=near_days())
+    return render_template("home/index.html", **context)
 
 
 @bp.route("/healthz")

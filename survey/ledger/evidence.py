@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from survey.errors import DomainError, NotAllowed
+from survey.database import begin_writing
 from survey.extensions import db
 from survey.filling import photos
 from survey.ledger import rules
@@ -204,6 +205,7 @@ def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str,
 
     # Wait for a transition of this problem in flight (PostgreSQL), then check the right again:
     # a problem closed meanwhile no longer takes the liaison's files.
+    begin_writing(db.session)  # SQLite: the write lock from here on, not while images were decoded
     db.session.refresh(problem, with_for_update=True)
     if not can_add_evidence(actor, problem):
         raise NotAllowed(add_refusal(actor, problem))

@@ -95,7 +95,7 @@ def visible_to(stmt: Select, user: User) -> Select:
     return stmt.where(or_(*clauses))
 
 
-def _apply(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> Select:
+def apply_filter(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> Select:
     for column, value in ((Problem.round_id, f.round_id), (Problem.unit_id, f.unit_id),
                           (Problem.category, f.category), (Problem.status, f.status),
                           (Problem.severity, f.severity), (Problem.source, f.source)):
@@ -142,7 +142,7 @@ COUNT_CAP = 10000  # past this the list says "10000+": counting 100,000 rows on 
 
 def query_ledger(user: User, f: LedgerFilter, today: date, near_days: int) -> tuple[list[Problem], int]:
     """The page of problems and how many match (at most COUNT_CAP + 1, meaning "more than the cap")."""
-    base = _apply(visible_to(select(Problem), user), f, today, near_days)
+    base = apply_filter(visible_to(select(Problem), user), f, today, near_days)
     capped = base.order_by(None).with_only_columns(Problem.id).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     rows = db.session.scalars(base.options(selectinload(Problem.unit)).order_by(SORTS[f.sort], Problem.id)
@@ -158,10 +158,12 @@ def get_problem_or_404(user: User, problem_id: int) -> Problem:
     return problem
 
 
-def todo_count(user: User, today: date) -> int:
+def todo_count(user: User, today: date, round_id: int | None = None) -> int:
     """Home and bottom-bar badge: liaison — waiting for the unit; inspector — waiting for
-    verification; administrator — overdue."""
+    verification; administrator — overdue. round_id narrows it (a signed-link session's round)."""
     stmt = visible_to(select(func.count(Problem.id)), user)
+    if round_id is not None:
+        stmt = stmt.where(Problem.round_id == round_id)
     if user.is_liaison:
         stmt = stmt.where(Problem.status.in_(("open", "in_progress")))
     elif user.is_inspector:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from survey.clock import CHINA
 from survey.models import Problem, RoundUnit, User
 
 STATUS_LABELS = {"open": "待整改", "in_progress": "整改中", "pending_review": "待核验", "closed": "已销号",
@@ -99,6 +100,6 @@ def days_overdue(problem: Problem, today: date) -> int:
 
 
 def days_open(problem: Problem, today: date) -> int:
-    """Days from finding to close-out (or to today while it is not closed)."""
-    end = problem.closed_at.date() if problem.closed_at else today
+    """Days from finding to close-out (its China date, as the dashboard counts) or to today."""
+    end = problem.closed_at.astimezone(CHINA).date() if problem.closed_at else today
     return max(0, (end - problem.found_on).days)

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_login import current_user
 
+from survey import audit
 from survey.errors import DomainError, NotAllowed, wants_json
 from survey.extensions import db
 from survey.filling import photos
@@ -16,6 +17,7 @@ from survey.ledger import evidence as ev
 from survey.ledger import queries
 from survey.ledger.views import bp
 from survey.models import Evidence
+from survey.viewutil import reads_first
 from survey.permissions import login_required
 
 NO_FILE = "请选择要上传的文件"
@@ -67,10 +69,13 @@ def _refused(exc: DomainError, problem_id: int, name: str = ""):
 @bp.route("/evidence/<int:evidence_id>")
 @login_required
 def evidence_file(evidence_id: int):
-    row, _ = _visible_evidence_or_404(evidence_id)
+    row, problem = _visible_evidence_or_404(evidence_id)
     path = ev.evidence_path(row, evidence_dir())
     if not path.is_file():
         abort(404)
+    db.session.rollback()  # a read: done; the row is written in a transaction of its own
+    audit.record_now("evidence_download", actor=audit.actor_snapshot(current_user), target=problem,
+                     details={"evidence_id": row.id, "name": row.original_name, "sha256": row.sha256})
     stem = Path(row.original_name).stem or "佐证材料"
     resp = send_file(path, mimetype=ev.mimetype(row), as_attachment=not ev.is_image(row), conditional=True,
                      download_name=f"{stem}.{row.kind}", etag=row.sha256, max_age=3600)
@@ -81,6 +86,7 @@ def evidence_file(evidence_id: int):
 
 @bp.route("/<int:problem_id>/evidence", methods=["POST"])
 @login_required
+@reads_first
 def upload_evidence(problem_id: int):
     problem = queries.get_problem_or_404(current_user, problem_id)
     if not ev.can_add_evidence(current_user, problem):

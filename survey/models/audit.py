@@ -39,6 +39,11 @@ EVENT_LABELS = {
     "photo_delete": "删除照片",
     "ledger_import": "导入问题台账",
     "ledger_bulk": "台账批量操作",
+    "export": "导出Excel",
+    "link_use": "免密链接访问",
+    "link_issue": "开通免密链接",
+    "link_revoke": "撤销免密链接",
+    "access_denied": "越权访问被拒绝",
     "category_create": "新增问题类别",
     "category_update": "修改问题类别",
     "category_delete": "删除问题类别",
@@ -46,7 +51,8 @@ EVENT_LABELS = {
 
 
 class AuditLog(Base):
-    """One row per security or business event. The app only ever inserts."""
+    """One row per security or business event. The app only ever inserts: survey.audit refuses
+    ORM updates and deletes of these rows and chains them by hash (flask verify-audit)."""
 
     __tablename__ = "audit_logs"
     __table_args__ = (

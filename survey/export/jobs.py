@@ -1,0 +1,122 @@
+"""Large exports in the background. The request records an ExportJob and starts a thread in this
+process; the thread claims the job (UPDATE … WHERE status='queued': one claimant, however many
+threads are started), resolves the filter and the rights for the job's user as they are now, writes
+the file under <instance>/exports/, and reports progress every PROGRESS_EVERY rows on its own short
+transactions (the export itself reads on another). Only the job's owner may see or download it."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from flask import Flask, abort, current_app
+from sqlalchemy import update
+from werkzeug.datastructures import MultiDict
+
+from survey.clock import utcnow
+from survey.database import writing
+from survey.export import ledger
+from survey.extensions import db
+from survey.ledger.queries import LedgerFilter
+from survey.models import ExportJob, JobStatus, User
+
+STORED_NAME = re.compile(r"^[0-9a-f]{32}\.xlsx$")
+KEEP_DAYS = 7
+
+
+class JobRefused(Exception):
+    """The job cannot run for its user any more (the account was disabled)."""
+
+
+def export_dir() -> Path:
+    path = Path(current_app.instance_path) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def start(app: Flask, job_id: int) -> threading.Thread:
+    thread = threading.Thread(target=run, args=(app, job_id), name=f"export-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(app: Flask, job_id: int) -> None:
+    """The thread's body: its own app context and database session."""
+    with app.app_context():
+        try:
+            if _claim(job_id):
+                _work(job_id)
+        except JobRefused as exc:
+            _finish(job_id, JobStatus.FAILED, error=str(exc))
+        except Exception:  # noqa: BLE001 — recorded on the job; the details go to the log
+            app.logger.exception("export job %s failed", job_id)
+            _finish(job_id, JobStatus.FAILED, error="导出失败，请稍后重试；如仍失败请联系管理员")
+        finally:
+            db.session.remove()
+
+
+def _work(job_id: int) -> None:
+    job = db.session.get(ExportJob, job_id)
+    user = db.session.get(User, job.user_id)
+    if user is None or user.is_disabled:
+        raise JobRefused("账号已停用，导出未执行")
+    args = MultiDict({k: str(v) for k, v in (job.params.get("filters") or {}).items()})
+    spec = ledger.LedgerSpec.current(user, LedgerFilter.from_args(args))
+    total = ledger.count_rows(spec)
+    _set(job_id, total=total)
+    stored = f"{uuid.uuid4().hex}.xlsx"
+    part = export_dir() / f"{stored}.part"
+    try:
+        ledger.write_ledger(part, spec, progress=lambda n: _set(job_id, progress=min(n, total)))
+        part.replace(export_dir() / stored)
+    finally:
+        part.unlink(missing_ok=True)
+    db.session.rollback()  # the export's read transaction ends before the job is marked done
+    _finish(job_id, JobStatus.DONE, progress=total, stored_name=stored)
+
+
+def _claim(job_id: int) -> bool:
+    with writing(), db.engine.begin() as conn:
+        claimed = conn.execute(update(ExportJob).where(
+            ExportJob.id == job_id, ExportJob.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.RUNNING.value, started_at=utcnow()))
+        return claimed.rowcount == 1
+
+
+def _set(job_id: int, **values) -> None:
+    """Progress on its own connection and transaction: the export's cursor stays open meanwhile."""
+    with writing(), db.engine.begin() as conn:
+        conn.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+
+
+def _finish(job_id: int, status: JobStatus, **values) -> None:
+    _set(job_id, status=status.value, finished_at=utcnow(), **values)
+
+
+def get_job_or_404(user: User, job_id: int) -> ExportJob:
+    """Only the owner's jobs exist for a user (404 otherwise, administrators included)."""
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.user_id != user.id:
+        abort(404)
+    return job
+
+
+def file_path(job: ExportJob) -> Path | None:
+    """The finished file, or None (not done yet, or removed after KEEP_DAYS)."""
+    if job.status != JobStatus.DONE.value or not STORED_NAME.match(job.stored_name or ""):
+        return None
+    path = export_dir() / job.stored_name
+    return path if path.is_file() else None
+
+
+def remove_old_files(now: float | None = None) -> int:
+    """Files older than KEEP_DAYS are deleted; their jobs then say the file has expired."""
+    limit = (now or time.time()) - KEEP_DAYS * 86400
+    removed = 0
+    for path in export_dir().glob("*.xlsx*"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

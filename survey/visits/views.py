@@ -1,0 +1,75 @@
+"""The comparison (one unit, and the round's ranking), the 问诊 pack and the 问诊报告: HTTP only."""
+from __future__ import annotations
+
+from flask import abort, render_template
+from flask_login import current_user
+
+from survey.clock import utcnow
+from survey.database import writing
+from survey.extensions import db
+from survey.models import Round, RoundUnit
+from survey.permissions import login_required
+from survey.queries import get_or_404
+from survey.templating import CHINA
+from survey.visits import access, bp, queries
+from survey.visits.comparison import compare_unit, round_ranking
+from survey.visits.pack import build_pack
+from survey.visits.report import build_report
+
+
+def _refuse(status: int, page: str, rnd: Round, scope: RoundUnit | None = None):
+    """Answer 403/404, on record: a 403 is audited by survey.errors.audit_denied (every 403 is); a
+    liaison's 404 here, in a write transaction of its own."""
+    if status == 403:
+        abort(403)
+    key = (rnd.id, scope.unit_id if scope else None)
+    db.session.rollback()
+    with writing():
+        scope = db.session.get(RoundUnit, key) if key[1] else None
+        access.record_refusal(current_user, page, db.session.get(Round, key[0]), scope)
+        db.session.commit()
+    abort(status)
+
+
+def _scope(round_id: int, unit_id: int, page: str) -> RoundUnit:
+    scope = queries.scope_or_404(round_id, unit_id)
+    status = access.unit_refusal(current_user, scope)
+    if status:
+        _refuse(status, page, scope.round, scope)
+    return scope
+
+
+@bp.route("/rounds/<int:round_id>/comparison")
+@login_required
+def ranking(round_id: int):
+    rnd = get_or_404(Round, round_id)
+    status = access.round_refusal(current_user, rnd)
+    if status:
+        _refuse(status, "ranking", rnd)
+    ranked = round_ranking(rnd, queries.visible_scope(rnd, current_user))
+    return render_template("visits/ranking.html", round=rnd, ranked=ranked)
+
+
+@bp.route("/rounds/<int:round_id>/units/<int:unit_id>/comparison")
+@login_required
+def comparison(round_id: int, unit_id: int):
+    scope = _scope(round_id, unit_id, "comparison")
+    return render_template("visits/comparison.html", scope=scope, round=scope.round,
+                           cmp=compare_unit(scope.round, unit_id))
+
+
+@bp.route("/rounds/<int:round_id>/units/<int:unit_id>/pack")
+@login_required
+def pack(round_id: int, unit_id: int):
+    scope = _scope(round_id, unit_id, "pack")
+    today = utcnow().astimezone(CHINA).date()
+    return render_template("visits/pack.html", round=scope.round, today=today,
+                           pack=build_pack(scope.round, scope, current_user, today))
+
+
+@bp.route("/rounds/<int:round_id>/units/<int:unit_id>/report")
+@login_required
+def report(round_id: int, unit_id: int):
+    scope = _scope(round_id, unit_id, "report")
+    report = build_report(scope.round, scope, current_user)
+    return render_template("visits/report.html", round=scope.round, report=report)
