@@ -47,14 +47,26 @@ def make_user(role: str | Role = Role.ADMIN, username: str | None = None, unit: 
     return user
 
 
+def make_forms(admin, title: str = "{kind}") -> list:
+    """A published self-check and on-site questionnaire of one check question each (q1)."""
+    from survey.questionnaires import editing
+    from survey.questionnaires import operations as qops
+
+    versions = []
+    for kind in ("self_check", "onsite"):
+        v = qops.create_questionnaire(admin, title.format(kind=kind), kind)
+        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
+        qops.publish_version(admin, v)
+        versions.append(v)
+    return versions
+
+
 def make_ledger_world(db) -> dict:
     """Two units in a round, each covered by its group; a liaison per unit; the first unit's
     self-check opened (problems attach to it)."""
     from datetime import date
 
     from survey.filling import operations as filling
-    from survey.questionnaires import editing
-    from survey.questionnaires import operations as qops
 
     admin = make_user(Role.ADMIN, username="boss")
     unit, other_unit = make_unit("农业农村局"), make_unit("财政局")
@@ -65,12 +77,7 @@ def make_ledger_world(db) -> dict:
     users = {"unit": make_user(Role.UNIT, username="liaison", unit=unit),
              "other_unit": make_user(Role.UNIT, username="liaison-other", unit=other_unit),
              "checker": checker, "other_inspector": other_inspector, "admin": admin}
-    versions = []
-    for kind in ("self_check", "onsite"):
-        v = qops.create_questionnaire(admin, kind, kind)
-        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
-        qops.publish_version(admin, v)
-        versions.append(v)
+    versions = make_forms(admin)
     rnd = filling.create_round(admin, name="2023年批次", code="2023", starts_on=date(2023, 1, 1),
                                ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
                                self_check_version=versions[0], onsite_version=versions[1],

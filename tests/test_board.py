@@ -11,21 +11,13 @@ from survey.filling import operations as filling
 from survey.filling import queries
 from survey.filling.problems import create_problems
 from survey.models import Role
-from survey.questionnaires import editing
-from survey.questionnaires import operations as qops
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import make_forms, make_group, make_unit, make_user
 
 TODAY = date(2023, 4, 28)  # two days before the self-check deadline
 
 
 def _forms(admin):
-    versions = []
-    for kind in ("self_check", "onsite"):
-        v = qops.create_questionnaire(admin, kind, kind)
-        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
-        qops.publish_version(admin, v)
-        versions.append(v)
-    return versions
+    return make_forms(admin)
 
 
 def _round(admin, name, units, versions):

@@ -17,10 +17,8 @@ from survey.extensions import db as _db
 from survey.filling import operations as filling
 from survey.ledger.queries import LedgerFilter, query_ledger
 from survey.models import Problem, Role, Submission
-from survey.questionnaires import editing
-from survey.questionnaires import operations as qops
 from tests.conftest import do_login
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import make_forms, make_group, make_unit, make_user
 
 TODAY = date(2026, 3, 2)                  # frozen_clock: 2026-03-02 09:00 UTC, 17:00 in China
 CN = timezone(timedelta(hours=8))
@@ -47,13 +45,7 @@ class Row:
 
 
 def _versions(admin):
-    versions = []
-    for kind in ("self_check", "onsite"):
-        v = qops.create_questionnaire(admin, f"{kind}表", kind)
-        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
-        qops.publish_version(admin, v)
-        versions.append(v)
-    return versions
+    return make_forms(admin, "{kind}表")
 
 
 def _submit(rnd, unit, kind, admin, submitted=True):

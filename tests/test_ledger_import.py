@@ -15,10 +15,8 @@ from survey.filling import operations as filling
 from survey.ledger import import_read, importing
 from survey.ledger.import_values import parse_date
 from survey.models import AuditLog, Problem, ProblemEvent, Role, Round
-from survey.questionnaires import editing
-from survey.questionnaires import operations as qops
 from tests.conftest import csrf_from, do_login, get_csrf
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import make_forms, make_group, make_unit, make_user
 
 TITLE = "XX区廉洁机关建设问题整改台账"
 HEADER = ("序号", "责任单位", "问题类别", "问题描述", "严重程度", "发现时间", "整改期限", "责任人", "整改措施",
@@ -60,12 +58,7 @@ def world(app, db):
     checker = make_user(Role.INSPECTOR, username="checker")
     make_group("第一督导组", members=[checker], units=[farm, finance])
     liaison = make_user(Role.UNIT, username="liaison", unit=farm)
-    versions = []
-    for kind in ("self_check", "onsite"):
-        v = qops.create_questionnaire(admin, kind, kind)
-        editing.save_question(v.sections[0], None, {"name": "q1", "type": "check", "label": "检查项"}, "")
-        qops.publish_version(admin, v)
-        versions.append(v)
+    versions = make_forms(admin)
     rounds = [filling.create_round(admin, name=name, code=code, starts_on=date(2023, 1, 1),
                                    ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
                                    self_check_version=versions[0], onsite_version=versions[1],
