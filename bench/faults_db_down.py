@@ -24,7 +24,7 @@ def pg_ctl(cluster: str, action: str) -> None:
                    check=True, timeout=60)
 
 
-def run(cluster: str, down: float, pg_url: str) -> None:
+def run(cluster: str, down: float, pg_url: str, keep_log: str = "") -> None:
     tmp, env, plan = prepare("postgresql", pg_url)
     log = tmp / "gunicorn.log"
     srv = server(env, log, workers=2, threads=4)
@@ -37,11 +37,12 @@ def run(cluster: str, down: float, pg_url: str) -> None:
 
         def traffic() -> None:
             while not stop.is_set():
-                t = time.monotonic()
                 for path in ("/", "/ledger", "/healthz"):
+                    t = time.monotonic()  # when this request was sent
                     resp, body = phone.timed("page", "GET", path)
                     seen.append((t, path, resp.status, b"Traceback" in body or b"psycopg" in body,
                                  "数据库暂时无法连接".encode() in body))
+                t = time.monotonic()
                 resp, body = phone.json("draft", f"/submissions/{phone.sid}/draft",
                                         {"answers": answers, "lock_version": phone.lock})
                 if resp.status == 200:
@@ -55,9 +56,10 @@ def run(cluster: str, down: float, pg_url: str) -> None:
         th.start()
         time.sleep(5)
         print(f"  stopping PostgreSQL ({cluster}) for {down:.0f} s", flush=True)
-        stopped = time.monotonic()
         pg_ctl(cluster, "stop")
+        stopped = time.monotonic()          # down from here (stop -m fast has returned) ...
         time.sleep(down)
+        starting = time.monotonic()         # ... until here: start may accept connections before it returns
         pg_ctl(cluster, "start")
         started = time.monotonic()
         time.sleep(20)
@@ -65,7 +67,7 @@ def run(cluster: str, down: float, pg_url: str) -> None:
         th.join()
     finally:
         srv.stop()
-    during = [s for s in seen if stopped + 1 < s[0] < started]
+    during = [s for s in seen if stopped < s[0] < starting]
     after = [s for s in seen if s[0] > started]
     recovered = next((s[0] - started for s in after if s[2] == 200 and s[1] == "/ledger"), None)
     print(f"  during: statuses {sorted({s[2] for s in during})}; after: first 200 of /ledger "
@@ -78,6 +80,10 @@ def run(cluster: str, down: float, pg_url: str) -> None:
               "the draft saved again after recovery": any(s[1] == "draft" and s[2] == 200 for s in after)}
     for name, good in checks.items():
         print(f"  => {name}: {'PASS' if good else 'FAIL'}")
+    print(f"  5xx other than 503 while down: {sorted({(s[1], s[2]) for s in during if s[2] != 503})}")
+    if keep_log:
+        import shutil
+        shutil.copy(log, keep_log)
     cleanup(tmp, env)
 
 
@@ -87,10 +93,11 @@ def main() -> None:
     parser.add_argument("--cluster", default="15 main")
     parser.add_argument("--down", type=float, default=10)
     parser.add_argument("--pg-url", default=PG_DEFAULT)
+    parser.add_argument("--keep-log", default="", help="copy gunicorn's log here before cleaning up")
     args = parser.parse_args()
     if not args.yes_stop_postgres:
         sys.exit("This stops the local PostgreSQL cluster. Run it by hand, alone, with --yes-stop-postgres.")
-    run(args.cluster, args.down, args.pg_url)
+    run(args.cluster, args.down, args.pg_url, args.keep_log)
 
 
 if __name__ == "__main__":

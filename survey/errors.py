@@ -1,7 +1,7 @@
 """Domain errors and the error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -80,8 +80,11 @@ def error_response(status: int, message: str | None = None):
     title = ERROR_TITLES.get(status, "出错了")
     if wants_json():
         return jsonify(error=title, message=message), status
-    # Pages for 5xx must not touch the database (it may be what failed): no user, no menu.
+    # Pages for 5xx must not touch the database (it may be what failed): no user, no menu. Flask-Login's
+    # context processor would load the user for any template: it is told there is none.
     template = "errors/unavailable.html" if status >= 500 else "errors/error.html"
+    if status >= 500 and "_login_user" not in g:
+        g._login_user = current_app.login_manager.anonymous_user()
     return render_template(template, status=status, title=title, message=message), status
 
 

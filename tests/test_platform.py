@@ -36,6 +36,20 @@ def test_pages_are_503_without_a_stack_trace_when_the_database_is_down():
     assert resp.status_code == 503 and "数据库暂时无法连接" in body and "Traceback" not in body
 
 
+def test_a_logged_in_page_is_503_not_500_when_the_database_is_down():
+    """The user's session names a user the database cannot load: the 503 page itself must not try again
+    (Flask-Login's template context loads the user: found by bench/faults_db_down.py, 500s before)."""
+    bad = ("sqlite:////nonexistent-dir/never/x.db" if database_url().startswith("sqlite")
+           else "postgresql+psycopg://127.0.0.1:1/test?connect_timeout=2")
+    client = create_app(TestConfig(bad)).test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = "1:whatever", True
+    for url in ("/", "/ledger", "/dashboard"):
+        resp = client.get(url)
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 503 and "数据库暂时无法连接" in body and "Traceback" not in body, url
+
+
 def test_static_files_have_hashed_names_and_long_cache(client):
     html = client.get("/login").get_data(as_text=True)
     css_url = re.search(r'href="(/static/css/app\.[0-9a-f]{10}\.css)"', html).group(1)
