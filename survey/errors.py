@@ -101,8 +101,9 @@ def _rollback() -> None:
 
 def audit_denied(response):
     """after_request: every 403, from a role check, an object policy or a view, is on record.
-    Only the endpoint and numeric ids are kept: a path may carry a link token."""
-    if response.status_code == 403:
+    Only the endpoint and numeric ids are kept: a path may carry a link token. A refusal that was
+    already put on record with its own reason (a signed link's, g.denial_audited) is not written twice."""
+    if response.status_code == 403 and not g.get("denial_audited"):
         from flask_login import current_user
 
         from survey import audit

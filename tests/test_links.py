@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey.errors import DomainError, NotAllowed
 from survey.filling import operations as filling
@@ -438,3 +438,12 @@ def test_the_badge_in_a_link_session_counts_the_links_round_only(client, db, wor
     page = client.get(f"/ledger?round={world['round'].id}").get_data(as_text=True)
     badge = re.search(r'class="badge"[^>]*>(\d+)<', page)
     assert badge and badge.group(1) == "1", page[:2000] if not badge else badge.group(0)
+
+
+def test_a_refusal_in_a_link_session_is_one_audit_row(client, db, world):
+    open_link(client, issue(db, world))
+    before = db.session.scalar(select(func.count()).select_from(AuditLog))
+    assert client.get("/admin/units").status_code == 403
+    db.session.rollback()
+    rows = list(db.session.scalars(select(AuditLog).order_by(AuditLog.id).offset(before)))
+    assert [(r.event, r.success, r.details.get("reason")) for r in rows] == [("link_use", False, "out_of_scope")]

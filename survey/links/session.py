@@ -112,11 +112,13 @@ def _refuse(link_scope: LinkScope | None, reason: str):
 
 
 def audit_now(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None = None) -> None:
-    """Record a use in a transaction of its own, committed now (the request goes no further)."""
+    """Record a use in a transaction of its own, committed now (the request goes no further). A refusal
+    is then on record once: survey.errors.audit_denied does not add an access_denied row for it."""
     db.session.rollback()
     write_intent.set(True)
     record_use(link, reason, actor, details)
     db.session.commit()
+    g.denial_audited = reason is not None
 
 
 def record_use(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None = None) -> None:
