@@ -11,9 +11,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
-from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
 
 from survey.xlsform.sheets import cell_text
 
@@ -104,6 +101,8 @@ def merged_down(ws, first_row: int) -> dict[int, list[tuple[int, int]]]:
                 break
     starts: dict[int, list[tuple[int, int]]] = {}
     for ref in refs:
+        from openpyxl.utils.cell import range_boundaries
+
         min_col, min_row, _, max_row = range_boundaries(ref.decode())
         if max_row > min_row and min_row >= first_row:
             starts.setdefault(min_row, []).append((min_col - 1, max_row))
@@ -157,6 +156,9 @@ def read_ledger(data: bytes, max_bytes: int) -> Sheet:
     """The ledger's rows, or errors about the file itself (size, format, headers)."""
     if len(data) > max_bytes:
         return Sheet(errors=[RowError(0, "", f"文件超过 {max_bytes // 1024 // 1024} MB 的上限")])
+    from openpyxl import load_workbook  # openpyxl loads here, not at start-up: ~8 MB less in every worker
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError, EOFError):

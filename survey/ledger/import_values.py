@@ -6,7 +6,6 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 
-from openpyxl.utils.datetime import from_excel
 
 from survey.filling.problems import SOURCE_LABELS
 from survey.ledger.import_read import RowError
@@ -50,6 +49,8 @@ def parse_date(value) -> date | None:
         return _plausible(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+            from openpyxl.utils.datetime import from_excel
+
             return from_excel(value).date()  # a date whose cell lost its date format
         value = cell_text(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
