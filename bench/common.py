@@ -59,17 +59,18 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn -c gunicorn.conf.py APP, 2 workers x 1 thread, on a free local port."""
+    """gunicorn -c gunicorn.conf.py APP on a free local port: 2 workers x 1 thread unless told."""
 
-    def __init__(self, app: str, env: dict, log: Path, extra_env: dict | None = None) -> None:
+    def __init__(self, app: str, env: dict, log: Path, extra_env: dict | None = None, *, workers: int = 2,
+                 threads: int = 1, start_timeout: float = 30, append_log: bool = False) -> None:
         self.port = free_port()
-        env = dict(env, HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY="2", GUNICORN_THREADS="1",
-                   **(extra_env or {}))
-        self.log = open(log, "wb")
+        env = dict(env, HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(workers),
+                   GUNICORN_THREADS=str(threads), **(extra_env or {}))
+        self.log = open(log, "ab" if append_log else "wb")
         self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app], cwd=ROOT,
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn {app} exited; see {log}")
@@ -79,7 +80,7 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"gunicorn {app} did not start within 30 s")
+        raise RuntimeError(f"gunicorn {app} did not start within {start_timeout:.0f} s")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -120,26 +120,8 @@ class Server(Gunicorn):
     """bench.common.Gunicorn with its own workers x threads and extra settings."""
 
     def __init__(self, env: dict, log: Path, workers: int, threads: int, extra: dict) -> None:
-        import socket
-        from bench.common import free_port
-
-        self.port = free_port()
-        env = dict(env, HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(workers),
-                   GUNICORN_THREADS=str(threads), **{k: str(v) for k, v in extra.items()})
-        self.log = open(log, "ab")
-        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "app:app"], cwd=ROOT,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {log}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not start within 60 s")
+        super().__init__("app:app", env, log, {k: str(v) for k, v in extra.items()}, workers=workers,
+                         threads=threads, start_timeout=60, append_log=True)
 
     def workers(self) -> list[int]:
         """The live worker processes' pids (children of the master; a killed one not yet reaped is not)."""
