@@ -1,6 +1,7 @@
 """Free-text search in the ledger: the trigram index (3+ characters) and the scan (1–2) agree."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -89,3 +90,16 @@ def test_numbers_sort_naturally_past_999(db):
     assert [p.code for p in newest] == ["2023-1001", "2023-1000", "2023-999", "2023-998"]
     oldest = queries.query_ledger(w["admin"], queries.LedgerFilter(sort="code"), date(2023, 3, 2), 7)[0]
     assert [p.code for p in oldest] == ["2023-998", "2023-999", "2023-1000", "2023-1001"]
+
+
+def test_date_filters_show_on_the_ledger_page_and_survive_a_new_filter(world, client, login):
+    """A dashboard's weekly link carries found_from/found_to: the page says so, keeps them in its
+    filter form, and offers to clear them."""
+    login(world["admin"])
+    page = client.get("/ledger", query_string={"found_from": "2023-03-01", "found_to": "2023-03-05",
+                                               "status": "open"}).get_data(as_text=True)
+    assert "发现时间 2023-03-01 至 2023-03-05" in page
+    assert 'name="found_from" value="2023-03-01"' in page and 'name="found_to" value="2023-03-05"' in page
+    clear = re.search(r'href="([^"]+)">清除日期', page).group(1)
+    assert "found_" not in clear and "status=open" in clear
+    assert "filter-dates" not in client.get(clear.replace("&amp;", "&")).get_data(as_text=True)

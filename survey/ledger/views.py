@@ -46,7 +46,8 @@ def index():
                            pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
                            rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
                            units=list(units), categories=categories.names(active_only=False), severities=SEVERITIES,
-                           statuses=rules.STATUS_LABELS, bulk_form=BulkForm() if current_user.is_admin else None)
+                           statuses=rules.STATUS_LABELS, bulk_form=BulkForm() if current_user.is_admin else None,
+                           undated={k: v for k, v in f.args().items() if k not in queries.DATE_ARGS})
 
 
 @bp.route("/<int:problem_id>")
