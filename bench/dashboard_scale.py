@@ -24,11 +24,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -274,25 +271,7 @@ def main() -> int:
     parser.add_argument("--revision", default="head", help="migrate to this revision (before the indexes: 'before')")
     parser.add_argument("--explain", choices=("slow", "all", "none"), default="slow")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="survey-dashboard-bench-"))
-    os.environ["INSTANCE_PATH"] = str(tmp / "instance")
-    os.environ.setdefault("SECRET_KEY", secrets.token_hex(16))
-    os.environ.pop("DATABASE_URL", None)
-    started, results = time.perf_counter(), []
-    try:
-        for engine in (("sqlite", "postgresql") if args.engine == "both" else (args.engine,)):
-            try:
-                results.extend(run_engine(engine, tmp, args))
-            except Exception as exc:  # noqa: BLE001 — report and go on with the other engine
-                import traceback
-                traceback.print_exc()
-                log(f"  {engine}: FAILED to run ({str(exc)[:300]})")
-        if results:
-            report(results, args)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log(f"\nTotal run time {time.perf_counter() - started:.0f} s.")
-    return 0
+    return ls.run_engines(args, "survey-dashboard-bench-", run_engine, report)
 
 
 if __name__ == "__main__":

@@ -646,16 +646,20 @@ def main() -> int:
                              "own; before 2026-11-28 it never did)")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="survey-ledger-bench-"))
+    sys.path.insert(0, str(ROOT))
+    return run_engines(args, "survey-ledger-bench-", run_engine, report)
+
+
+def run_engines(args, prefix: str, run_engine, report) -> int:
+    """A temp instance folder, then run_engine(engine, tmp, args) for each engine asked for (a failure is
+    reported and the other engine still runs), report(results, args), and the folder removed."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["INSTANCE_PATH"] = str(tmp / "instance")
     os.environ.setdefault("SECRET_KEY", secrets.token_hex(16))
     os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT))
-    started = time.perf_counter()
-    results = []
+    started, results = time.perf_counter(), []
     try:
-        engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
-        for engine in engines:
+        for engine in (("sqlite", "postgresql") if args.engine == "both" else (args.engine,)):
             try:
                 results.extend(run_engine(engine, tmp, args))
             except Exception as exc:  # noqa: BLE001 — report and go on with the other engine
