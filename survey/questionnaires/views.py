@@ -1,7 +1,9 @@
 """Questionnaires: list, create, import, versions, preview, export, publish."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from forms.auth import ActionForm
@@ -102,10 +104,10 @@ def preview(version_id: int):
 @admin_required
 def export(version_id: int):
     v = queries.get_version_or_404(version_id)
-    filename = f"{v.title}-v{v.number}.xlsx"
-    resp = Response(write_xlsform(spec_from_version(v)), mimetype=XLSX)
-    resp.headers.set("Content-Disposition", "attachment", filename=filename)
-    return resp
+    # send_file writes the Chinese title as RFC 5987 filename* with an ASCII fallback: a raw
+    # non-Latin-1 header value is refused by gunicorn (issue 17).
+    return send_file(io.BytesIO(write_xlsform(spec_from_version(v))), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{v.title}-v{v.number}.xlsx")
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
