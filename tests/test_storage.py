@@ -21,8 +21,8 @@ STORES = {
 
 BAD_KEYS = ["", "photos", "photos/", "/photos/a.jpg", "../photos/a.jpg", "photos/../evidence/a.pdf",
             "photos/..", "photos/.tmp-x", "photos/.hidden", "photos//a.jpg", "photos/a/b.jpg",
-            "photos\\a.jpg", "photos/a b.jpg", "photos/名.jpg", "photos/a.jpg\x00", "uploads/a.jpg",
-            "etc/passwd", "photos/" + "a" * 129, None]
+            "photos\\a.jpg", "photos/a b.jpg", "photos/名.jpg", "photos/a.jpg\x00", "photos/a.jpg\n",
+            "uploads/a.jpg", "etc/passwd", "photos/" + "a" * 129, None]
 BAD_PREFIXES = ["", "/", "../", "photos", "photos/../", "photos/a/", "uploads/", "/etc/"]
 
 

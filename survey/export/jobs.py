@@ -1,8 +1,9 @@
 """Large exports in the background. The request records an ExportJob and starts a thread in this
 process; the thread claims the job (UPDATE … WHERE status='queued': one claimant, however many
 threads are started), resolves the filter and the rights for the job's user as they are now, writes
-the file under "exports/<random name>" in the storage (survey/storage), and reports progress every PROGRESS_EVERY rows on its own short
-transactions (the export itself reads on another). Only the job's owner may see or download it."""
+the file under "exports/<random name>" in the storage (survey/storage), and reports progress every
+PROGRESS_EVERY rows on its own short transactions (the export itself reads on another). Only the
+job's owner may see or download it."""
 from __future__ import annotations
 
 import re

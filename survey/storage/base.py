@@ -35,10 +35,14 @@ class Entry:
     modified: float
 
 
+def valid_name(name: str) -> bool:
+    return bool(NAME.fullmatch(name)) and ".." not in name
+
+
 def check_key(key: str) -> tuple[str, str]:
     """(namespace, name) of a valid key; InvalidKey otherwise."""
-    namespace, sep, name = (key or "").partition("/") if isinstance(key, str) else ("", "", "")
-    if not sep or namespace not in NAMESPACES or not NAME.match(name) or ".." in name:
+    namespace, sep, name = key.partition("/") if isinstance(key, str) else ("", "", "")
+    if not sep or namespace not in NAMESPACES or not valid_name(name):
         raise InvalidKey(f"invalid storage key: {key!r}")
     return namespace, name
 
@@ -51,8 +55,8 @@ def key_for(namespace: str, name: str) -> str:
 
 def check_prefix(prefix: str) -> str:
     """A prefix for list(): a namespace with its slash, optionally followed by the start of a name."""
-    namespace, sep, rest = (prefix or "").partition("/")
-    if not sep or namespace not in NAMESPACES or (rest and not NAME.match(rest)) or ".." in rest:
+    namespace, sep, rest = prefix.partition("/") if isinstance(prefix, str) else ("", "", "")
+    if not sep or namespace not in NAMESPACES or (rest and not valid_name(rest)):
         raise InvalidKey(f"invalid storage prefix: {prefix!r}")
     return namespace
 

@@ -12,7 +12,7 @@ from typing import BinaryIO, Iterator
 
 from flask import Response, abort, send_file
 
-from survey.storage.base import NAME, Entry, Storage, check_key, check_prefix
+from survey.storage.base import Entry, Storage, check_key, check_prefix, valid_name
 
 # namespace -> folder under the root (photos kept the folder name they have always had)
 FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports"}
@@ -62,7 +62,7 @@ class LocalStorage(Storage):
         namespace = check_prefix(prefix)
         start = prefix.partition("/")[2]
         for entry in self._entries(namespace):
-            if entry.name.startswith(start) and NAME.match(entry.name) and ".." not in entry.name:
+            if entry.name.startswith(start) and valid_name(entry.name):
                 try:
                     found = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
