@@ -17,6 +17,7 @@ from survey import audit  # noqa: F401,E402  (chains audit rows by hash, refuses
 from survey.config import ROOT, Config
 from survey.database import write_intent
 from survey.extensions import compress, csrf, db, login_manager, migrate
+from survey.storage import init_storage
 
 class SessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录（长时间未操作会自动退出登录）"
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
+    init_storage(app)
 
     @login_manager.user_loader
     def load_user(token: str):

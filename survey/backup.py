@@ -27,11 +27,14 @@ from sqlalchemy.engine import URL, make_url
 from survey.clock import utcnow
 from survey.extensions import db
 from survey.models import Evidence, Photo
+from survey.storage import InvalidKey, get_storage, key_for
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 SQLITE_FILE, PG_FILE = "database.sqlite3", "database.dump"
 FILE_TABLES = {"uploads": Photo, "evidence": Evidence}  # folder -> model whose stored_name points there
+# folder in a backup's files/ -> storage namespace (the folder names of the instance folder's layout)
+FOLDERS = {"uploads": "photos", "evidence": "evidence"}
 
 
 class BackupError(Exception):
@@ -173,26 +176,33 @@ def _restore_postgres(source: Path) -> None:
 
 # --- files ----------------------------------------------------------------------------------------
 
-def _folders() -> dict[str, Path]:
-    root = Path(current_app.instance_path)
-    return {name: root / name for name in current_app.config["UPLOAD_FOLDERS"]}
-
-
 def _copy_files(target: Path) -> dict[str, dict]:
-    files = {}
-    for name, folder in _folders().items():
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-            rel = f"{name}/{path.relative_to(folder).as_posix()}"
+    store, files = get_storage(), {}
+    for folder, namespace in FOLDERS.items():
+        for entry in sorted(store.list(f"{namespace}/"), key=lambda e: e.key):
+            rel = f"{folder}/{entry.key.partition('/')[2]}"
             dest = target / "files" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
-                shutil.copy2(path, dest)
+                with store.open(entry.key) as src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out)
             except FileNotFoundError:
+                dest.unlink(missing_ok=True)
                 continue  # deleted (with its row) while we copied
             files[rel] = {"sha256": sha256_of(dest), "size": dest.stat().st_size}
     return files
+
+
+def _restore_files(source: Path, manifest: dict) -> None:
+    store = get_storage()
+    for rel in manifest["files"]:
+        folder, _, name = rel.partition("/")
+        try:
+            key = key_for(FOLDERS[folder], name)
+        except (KeyError, InvalidKey):
+            continue  # only the known folders and names, never a path outside them
+        with open(source / "files" / rel, "rb") as fh:
+            store.put(key, fh)
 
 
 def _missing(files: dict, target: Path, engine: str) -> list[str]:
@@ -206,7 +216,7 @@ def _missing(files: dict, target: Path, engine: str) -> list[str]:
         names = {f"{folder}/{r[0]}" for folder, model in FILE_TABLES.items()
                  for r in conn.execute(f"SELECT stored_name FROM {model.__tablename__}")}
         conn.close()
-    return sorted(n for n in names if n not in files and n.split("/")[0] in _folders())
+    return sorted(n for n in names if n not in files)
 
 
 def backup(target: Path) -> dict:
@@ -269,12 +279,6 @@ def restore(source: Path, force: bool = False) -> dict:
     db.session.remove()
     db_file = source / manifest["database"]["file"]
     (_restore_sqlite if manifest["engine"] == "sqlite" else _restore_postgres)(db_file)
-    for rel in manifest["files"]:
-        folder, _, rest = rel.partition("/")
-        if folder not in _folders() or ".." in Path(rest).parts:
-            continue  # only the configured folders, never outside them
-        dest = _folders()[folder] / rest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / "files" / rel, dest)
+    _restore_files(source, manifest)
     with db.engine.connect() as conn:
         return count_rows(conn, sorted(manifest["database"]["tables"]))

@@ -92,8 +92,9 @@ class Config:
         self.EXPORT_JOB_STALE_MINUTES = _int_env("EXPORT_JOB_STALE_MINUTES", 30)
         # Audit rows older than this are removed by `flask prune-audit` (never below 190 days).
         self.AUDIT_RETENTION_DAYS = max(190, _int_env("AUDIT_RETENTION_DAYS", 365))
-        # Folders under the instance path whose files a backup copies (photos and evidence).
-        self.UPLOAD_FOLDERS = ("uploads", "evidence")
+        # Where photos, evidence and export files are kept (survey/storage): empty for the
+        # instance folder, or file:///absolute/path.
+        self.STORAGE_URL = os.environ.get("STORAGE_URL", "")
 
 
 class TestConfig(Config):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from survey import audit, audit_chain, backup
 from survey.database import writing
 from survey.extensions import db
+from survey.storage import get_storage
 
 
 def _record(event: str, details: dict) -> None:
@@ -79,11 +79,8 @@ def register_maintenance_commands(app: Flask) -> None:
         """Remove uploaded files no row points to (uploads cut off half way, crashed workers)."""
         from survey.filling import photos
         from survey.ledger import evidence
-        from survey.models import Photo
 
-        root = Path(current_app.instance_path)
-        known = set(db.session.scalars(select(Photo.stored_name)))
-        removed = photos.sweep_orphans(root / "uploads", known, min_age)
-        removed += evidence.sweep_orphans(root / "evidence", min_age)
+        removed = photos.sweep_orphans(min_age) + evidence.sweep_orphans(min_age)
+        removed += get_storage().discard_partial(min_age)
         db.session.rollback()
         click.echo(f"已清理无主文件 {removed} 个")

@@ -139,6 +139,23 @@ def do_login(client, username: str, password: str = DEFAULT_PASSWORD, follow: bo
                                        "password": password}, follow_redirects=follow)
 
 
+class UserClient:
+    """A test client of its own, logged in as user (anonymous without one), with the CSRF token
+    its pages carry; headers() adds the token and, for a phone in the background, JSON."""
+
+    def __init__(self, app, user=None):
+        self.client = app.test_client()
+        if user is not None:
+            assert do_login(self.client, user.username).status_code == 302
+            self.token = get_csrf(self.client, "/account")
+        else:
+            self.token = get_csrf(self.client, "/login")
+
+    def headers(self, json: bool = True, token: str | None = None) -> dict:
+        return {"X-CSRFToken": self.token if token is None else token,
+                **({"Accept": "application/json"} if json else {})}
+
+
 @pytest.fixture()
 def login(client):
     """login(user) logs the test client in as user and returns the client."""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
@@ -62,11 +62,13 @@ def add_files(db, instance: Path) -> dict[str, str]:
 
 
 class Writer(threading.Thread):
-    """Inserts units and audit rows, each in its own write transaction, until stopped."""
+    """Inserts units and audit rows, each in its own write transaction, until stopped;
+    wait_for(n) returns once n have been committed."""
 
     def __init__(self, app):
         super().__init__(daemon=True)
         self.app, self.stop, self.count, self.errors = app, threading.Event(), 0, []
+        self.progress = threading.Condition()
 
     def run(self):
         with self.app.app_context():
@@ -76,11 +78,18 @@ class Writer(threading.Thread):
                         _db.session.add(Unit(name=f"备份中新增{self.count}", category="其他"))
                         audit.record("unit_create", actor_username="writer")
                         _db.session.commit()
-                    self.count += 1
+                    with self.progress:
+                        self.count += 1
+                        self.progress.notify_all()
                 except Exception as exc:  # noqa: BLE001 - reported by the test
                     self.errors.append(repr(exc))
                     _db.session.rollback()
             _db.session.remove()
+
+    def wait_for(self, n: int, timeout: float = 60) -> None:
+        with self.progress:
+            done = self.progress.wait_for(lambda: self.count >= n or bool(self.errors), timeout)
+        assert done and not self.errors, self.errors or f"the writer wrote {self.count} of {n} rows"
 
 
 def _restore_database(create: bool) -> str:
@@ -119,19 +128,30 @@ def clean_machine(tmp_path: Path, url: str):
     return create_app(config)
 
 
-def test_backup_under_writes_then_restore_on_a_clean_machine(app, db, instance, tmp_path):
+def test_backup_under_writes_then_restore_on_a_clean_machine(app, db, instance, tmp_path, monkeypatch):
     hashes = add_files(db, instance)
     writer = Writer(app)
     writer.start()
-    time.sleep(0.3)
-    before = writer.count
-    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "bk")])
-    time.sleep(0.2)
+    writer.wait_for(1)  # writing before the backup starts
+    count_rows, at_snapshot = backup.count_rows, []
+
+    def count_once_more_rows_are_written(conn, tables):
+        """The backup counts its snapshot only after three more rows went into the live database."""
+        at_snapshot.append(writer.count)
+        writer.wait_for(writer.count + 3)
+        return count_rows(conn, tables)
+
+    with monkeypatch.context() as m:
+        m.setattr(backup, "count_rows", count_once_more_rows_are_written)
+        result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "bk")])
     writer.stop.set()
     writer.join()
     assert result.exit_code == 0, result.output
-    assert writer.errors == [] and writer.count > before  # it really wrote during the backup
+    assert writer.errors == [] and len(at_snapshot) == 1 and writer.count >= at_snapshot[0] + 3
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    live_units = db.session.scalar(select(func.count(Unit.id)))
+    # Rows the writer committed during the backup, after the snapshot, are not in it.
+    assert manifest["database"]["tables"]["units"] <= live_units - 3
     assert set(manifest["files"]) == {f"uploads/{n}" for n in hashes if n.startswith("up")} | \
         {f"evidence/{n}" for n in hashes if n.startswith("ev")}
     assert manifest["missing"] == [] and manifest["database"]["tables"]["photos"] == 3

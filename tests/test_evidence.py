@@ -23,7 +23,7 @@ from survey.ledger import evidence as ev
 from survey.models import Evidence, Problem, ProblemEvent, Role
 from survey.questionnaires import editing
 from survey.questionnaires import operations as qops
-from tests.conftest import do_login, get_csrf
+from tests.conftest import UserClient
 from tests.factories import make_group, make_ledger_world, make_unit, make_user
 
 GPS_IFD = 0x8825
@@ -160,19 +160,8 @@ REFUSED = {
 
 # --- clients --------------------------------------------------------------------------------
 
-class Client:
-    """A logged-in test client with its CSRF token; JSON by default (a phone in the background)."""
-
-    def __init__(self, app, user=None):
-        self.client = app.test_client()
-        if user is not None:
-            assert do_login(self.client, user.username).status_code == 302
-            self.token = get_csrf(self.client, "/account")
-        else:
-            self.token = get_csrf(self.client, "/login")
-
-    def headers(self, json: bool) -> dict:
-        return {"X-CSRFToken": self.token, **({"Accept": "application/json"} if json else {})}
+class Client(UserClient):
+    """Evidence uploads, downloads and deletes; JSON by default (a phone in the background)."""
 
     def upload(self, problem_id: int, *files: tuple[bytes, str], json: bool = True):
         data = {"files": [(io.BytesIO(content), name) for content, name in files]}
@@ -265,7 +254,7 @@ def test_domain_refuses_with_the_same_messages(db, world, folder, case):
     content, name, message, _ = REFUSED[case]
     problem = new_problem(db, world)
     with pytest.raises(DomainError, match=message):
-        ev.add_evidence(world["users"]["unit"], problem, content, name, folder, 20 * MB)
+        ev.add_evidence(world["users"]["unit"], problem, content, name, 20 * MB)
     db.session.rollback()
     assert rows(db) == 0 and files(folder) == []
 
@@ -364,7 +353,7 @@ def test_who_may_add_in_which_state(db, world, folder, state, role):
     assert ev.can_add_evidence(actor, problem) == (state in ADD_EXPECTED[role])
     if state not in ADD_EXPECTED[role]:
         with pytest.raises(NotAllowed):
-            ev.add_evidence(actor, problem, PDF, "x.pdf", folder, 20 * MB)
+            ev.add_evidence(actor, problem, PDF, "x.pdf", 20 * MB)
         db.session.rollback()
         assert rows(db) == 0 and files(folder) == []
 

@@ -49,7 +49,7 @@ def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db,
     assert (job.status, job.error) == ("done", "")
     assert job.total == 7 + 8 and job.progress == job.total            # 7 problems, 8 events
     assert job.params == {"filters": {"round": world["round"].id}} and job.file_name == "问题台账_20260302.xlsx"
-    assert (exports_dir(app) / job.stored_name).is_file() and not list(exports_dir(app).glob("*.part"))
+    assert (exports_dir(app) / job.stored_name).is_file() and not list(exports_dir(app).glob(".tmp-*"))
     page = client.get(f"/exports/{job_id}").get_data(as_text=True)
     assert "已完成" in page and f"/exports/{job_id}/download" in page and 'http-equiv="refresh"' not in page
     got = client.get(f"/exports/{job_id}/download")

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from survey.filling import operations, photos
 from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
-from tests.conftest import do_login, get_csrf
+from survey.storage import get_storage
+from tests.conftest import UserClient
 from tests.factories import make_group, make_unit, make_user
 
 GPS_IFD = 0x8825
@@ -109,32 +110,21 @@ def updir(app, tmp_path, monkeypatch):
     return tmp_path / "uploads"
 
 
-class Phone:
-    """A logged-in client with its CSRF token."""
-
-    def __init__(self, app, user=None):
-        self.client = app.test_client()
-        if user is not None:
-            assert do_login(self.client, user.username).status_code == 302
-            self.token = get_csrf(self.client, "/account")
-        else:
-            self.token = get_csrf(self.client, "/login")
+class Phone(UserClient):
+    """A phone in the background: photo uploads as JSON."""
 
     def upload(self, submission_id: int, data: bytes, name: str = "现场.jpg", question: str = "ph",
                client_id: str | None = None, token: str | None = None):
         form = {"file": (io.BytesIO(data), name), "question": question,
                 "client_id": client_id if client_id is not None else os.urandom(8).hex()}
         return self.client.post(f"/submissions/{submission_id}/photos", data=form,
-                                content_type="multipart/form-data",
-                                headers={"X-CSRFToken": self.token if token is None else token,
-                                         "Accept": "application/json"})
+                                content_type="multipart/form-data", headers=self.headers(token=token))
 
     def get(self, url: str):
         return self.client.get(url, headers={"Accept": "application/json"})
 
     def delete(self, photo_id: int):
-        return self.client.post(f"/photos/{photo_id}/delete",
-                                headers={"X-CSRFToken": self.token, "Accept": "application/json"})
+        return self.client.post(f"/photos/{photo_id}/delete", headers=self.headers())
 
 
 def count(db) -> int:
@@ -456,29 +446,31 @@ def test_delete_needs_csrf(app, db, world, uploaded, updir):
 
 # --- domain ---------------------------------------------------------------------------------
 
-def test_store_photo_flushes_only_and_delete_photo_removes_the_file(db, world, tmp_path):
+def test_store_photo_flushes_only_and_delete_photo_removes_the_file(db, world, updir):
     sub = db.session.get(Submission, world.self_check)
     photo, created = photos.store_photo(world.liaison, sub, "ph", "dom-1", image_bytes(), "a.jpg",
-                                        tmp_path, 10 * 1024 * 1024)
+                                        10 * 1024 * 1024)
     assert created and photo.id is not None
-    path = photos.photo_path(photo, tmp_path)
-    assert path.is_file() and [p.name for p in tmp_path.iterdir()] == [photo.stored_name]
-    photos.delete_photo(world.liaison, photo, tmp_path)
+    path = updir / photo.stored_name  # the instance folder's layout of earlier releases
+    assert path.is_file() and files(updir) == [photo.stored_name]
+    photos.delete_photo(world.liaison, photo)
     assert not path.exists() and count(db) == 0
     db.session.rollback()
 
 
-def test_sweep_orphans_removes_old_unreferenced_files_only(tmp_path):
+def test_sweep_orphans_removes_old_unreferenced_files_only(app, db, world, uploaded, updir):
+    kept = db.session.get(Photo, uploaded[0]).stored_name
     old = time.time() - 7200
-    for name in ("kept.jpg", "orphan.jpg", "young.jpg", ".tmp-abandoned"):
-        (tmp_path / name).write_bytes(b"x")
-    for name in ("kept.jpg", "orphan.jpg", ".tmp-abandoned"):
-        os.utime(tmp_path / name, (old, old))
-    (tmp_path / "sub").mkdir()
-    assert photos.sweep_orphans(tmp_path, {"kept.jpg"}) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.jpg", "sub", "young.jpg"]
-    assert photos.sweep_orphans(tmp_path, set(), older_than_seconds=0) == 2
-    assert photos.sweep_orphans(tmp_path / "missing", set()) == 0
+    for name in ("orphan.jpg", "young.jpg", ".tmp-abandoned"):
+        (updir / name).write_bytes(b"x")
+    for name in (kept, "orphan.jpg", ".tmp-abandoned"):
+        os.utime(updir / name, (old, old))
+    (updir / "sub").mkdir()
+    assert photos.sweep_orphans() == 1                       # orphan.jpg: old and no row
+    assert get_storage().discard_partial(3600) == 1          # the abandoned half-written file
+    assert files(updir) == sorted([kept, "sub", "young.jpg"])
+    assert photos.sweep_orphans(older_than_seconds=0) == 1   # young.jpg, once old enough
+    assert files(updir) == sorted([kept, "sub"])
 
 
 def test_a_client_id_is_bound_to_its_question_and_deletes_are_audited(app, db, world, updir):

@@ -7,7 +7,6 @@ import io
 import random
 import re
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -248,7 +247,7 @@ def jpeg() -> bytes:
 
 def with_photo(app, sub: Submission, actor, db):
     photo, _ = photos.store_photo(actor, sub, "ph", f"c{sub.id}", jpeg(), "现场.jpg",
-                                  Path(app.instance_path) / "uploads", 10 * 1024 * 1024)
+                                  10 * 1024 * 1024)
     db.session.commit()
     return photo
 

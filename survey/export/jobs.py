@@ -1,17 +1,17 @@
 """Large exports in the background. The request records an ExportJob and starts a thread in this
 process; the thread claims the job (UPDATE … WHERE status='queued': one claimant, however many
 threads are started), resolves the filter and the rights for the job's user as they are now, writes
-the file under <instance>/exports/, and reports progress every PROGRESS_EVERY rows on its own short
-transactions (the export itself reads on another). Only the job's owner may see or download it."""
+the file under "exports/<random name>" in the storage (survey/storage), and reports progress every
+PROGRESS_EVERY rows on its own short transactions (the export itself reads on another). Only the
+job's owner may see or download it."""
 from __future__ import annotations
 
 import re
 import threading
 import time
 import uuid
-from pathlib import Path
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort
 from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
@@ -21,6 +21,7 @@ from survey.export import ledger
 from survey.extensions import db
 from survey.ledger.queries import LedgerFilter
 from survey.models import ExportJob, JobStatus, User
+from survey.storage import get_storage, key_for
 
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.xlsx$")
 KEEP_DAYS = 7
@@ -28,12 +29,6 @@ KEEP_DAYS = 7
 
 class JobRefused(Exception):
     """The job cannot run for its user any more (the account was disabled)."""
-
-
-def export_dir() -> Path:
-    path = Path(current_app.instance_path) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def start(app: Flask, job_id: int) -> threading.Thread:
@@ -67,12 +62,8 @@ def _work(job_id: int) -> None:
     total = ledger.count_rows(spec)
     _set(job_id, total=total)
     stored = f"{uuid.uuid4().hex}.xlsx"
-    part = export_dir() / f"{stored}.part"
-    try:
-        ledger.write_ledger(part, spec, progress=lambda n: _set(job_id, progress=min(n, total)))
-        part.replace(export_dir() / stored)
-    finally:
-        part.unlink(missing_ok=True)
+    with get_storage().writer(key_for("exports", stored)) as out:  # published whole, or not at all
+        ledger.write_ledger(out, spec, progress=lambda n: _set(job_id, progress=min(n, total)))
     db.session.rollback()  # the export's read transaction ends before the job is marked done
     _finish(job_id, JobStatus.DONE, progress=total, stored_name=stored)
 
@@ -103,20 +94,19 @@ def get_job_or_404(user: User, job_id: int) -> ExportJob:
     return job
 
 
-def file_path(job: ExportJob) -> Path | None:
-    """The finished file, or None (not done yet, or removed after KEEP_DAYS)."""
+def file_key(job: ExportJob) -> str | None:
+    """The storage key of the finished file, or None (not done yet, or removed after KEEP_DAYS)."""
     if job.status != JobStatus.DONE.value or not STORED_NAME.match(job.stored_name or ""):
         return None
-    path = export_dir() / job.stored_name
-    return path if path.is_file() else None
+    key = key_for("exports", job.stored_name)
+    return key if get_storage().exists(key) else None
 
 
 def remove_old_files(now: float | None = None) -> int:
-    """Files older than KEEP_DAYS are deleted; their jobs then say the file has expired."""
-    limit = (now or time.time()) - KEEP_DAYS * 86400
-    removed = 0
-    for path in export_dir().glob("*.xlsx*"):
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    """Files older than KEEP_DAYS are deleted; their jobs then say the file has expired. Writes
+    abandoned that long ago (a worker killed mid-export) go too."""
+    now = now or time.time()
+    limit = now - KEEP_DAYS * 86400
+    store = get_storage()
+    removed = sum(store.delete(entry.key) for entry in list(store.list("exports/")) if entry.modified < limit)
+    return removed + store.discard_partial(KEEP_DAYS * 86400, now)

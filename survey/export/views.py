@@ -17,6 +17,7 @@ from survey.ledger.queries import LedgerFilter
 from survey.models import Role, Round
 from survey.permissions import login_required, roles_required
 from survey.queries import get_or_404
+from survey.storage import get_storage
 from survey.templating import CHINA
 
 bp = Blueprint("export", __name__)
@@ -74,15 +75,15 @@ def job(job_id: int):
     if operations.is_stale(found, utcnow()):
         _write(lambda: operations.fail_stale_jobs(utcnow()))
         found = jobs.get_job_or_404(current_user, job_id)
-    return render_template("export/job.html", job=found, has_file=jobs.file_path(found) is not None)
+    return render_template("export/job.html", job=found, has_file=jobs.file_key(found) is not None)
 
 
 @bp.route("/exports/<int:job_id>/download")
 @login_required
 def download(job_id: int):
     found = jobs.get_job_or_404(current_user, job_id)
-    path = jobs.file_path(found)
-    if path is None:
+    key = jobs.file_key(found)
+    if key is None:
         flash("文件尚未生成完成，或已超过保存期限", "warning")
         return redirect(url_for("export.job", job_id=found.id), 303)
-    return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=found.file_name)
+    return get_storage().send(key, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=found.file_name)

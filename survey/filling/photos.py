@@ -1,22 +1,19 @@
-"""Photos of photo questions: checked, cleaned of location data and stored on disk.
+"""Photos of photo questions: checked, cleaned of location data and kept in the storage.
 
-Flush only; the view commits. Files live flat in one upload folder under random names; a row in
-`photos` points to each. A file is written (atomically) before its row is flushed: a crash in
+Flush only; the view commits. Files are kept under "photos/<random name>" (survey/storage); a row
+in `photos` points to each. A file is written (atomically) before its row is flushed: a crash in
 between leaves an orphan file, which sweep_orphans() removes later, never a row without a file.
 """
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import secrets
 import struct
-import tempfile
 import time
 import unicodedata
 import warnings
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
@@ -28,6 +25,7 @@ from survey.database import begin_writing
 from survey.extensions import db
 from survey.models import Photo, Submission, User
 from survey.permissions import can_edit_submission, can_view_submission
+from survey.storage import get_storage, key_for, sweep
 
 MAX_PIXELS = 40_000_000
 DEFAULT_MAX_PHOTOS = 3
@@ -36,7 +34,6 @@ FORMATS = {"JPEG": ("jpg", "image/jpeg"), "MPO": ("jpg", "image/jpeg"), "PNG": (
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = {ext: mime for ext, mime in FORMATS.values()}
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-TEMP_PREFIX = ".tmp-"
 NOT_AN_IMAGE = "文件不是有效的图片"
 
 
@@ -44,19 +41,17 @@ class TooLarge(DomainError):
     status = 413
 
 
-def photo_path(photo: Photo, upload_dir: Path) -> Path:
-    return Path(upload_dir) / photo.stored_name
+def photo_key(photo: Photo) -> str:
+    return key_for("photos", photo.stored_name)
+
+
+def discard_file(photo: Photo) -> None:
+    """The file of a photo whose row was never committed (the commit failed)."""
+    get_storage().delete(photo_key(photo))
 
 
 def mimetype(photo: Photo) -> str:
     return MIMETYPES.get(photo.stored_name.rpartition(".")[2], "application/octet-stream")
-
-
-def remove_file(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def clean_name(name: str) -> str:
@@ -66,6 +61,12 @@ def clean_name(name: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
     name = name.strip().lstrip(".").strip()
     return name[:255] or "照片"
+
+
+def name_stem(name: str) -> str:
+    """A cleaned display name without its extension ("门口.jpg" -> "门口"), for download names."""
+    base, dot, _ = (name or "").rpartition(".")
+    return base if dot and base else (name or "")
 
 
 def _photo_question(submission: Submission, question_name: str):
@@ -167,27 +168,10 @@ def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, str, int, int]:
     return out.getvalue(), fmt, upright.width, upright.height
 
 
-def _write_atomically(upload_dir: Path, stored_name: str, data: bytes) -> Path:
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    target = upload_dir / stored_name
-    fd, tmp = tempfile.mkstemp(dir=upload_dir, prefix=TEMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        remove_file(Path(tmp))
-        raise
-    return target
-
-
 def store_photo(actor: User, submission: Submission, question_name: str, client_id: str, data: bytes,
-                original_name: str, upload_dir: Path, max_bytes: int) -> tuple[Photo, bool]:
+                original_name: str, max_bytes: int) -> tuple[Photo, bool]:
     """Store one photo of a photo question; (photo, created). A retry with the same client_id
     returns the photo stored the first time and stores nothing again."""
-    upload_dir = Path(upload_dir)
     if not CLIENT_ID.match(client_id or ""):
         raise DomainError("上传编号无效，请刷新页面后重试", field="client_id")
     existing = _existing(submission, client_id)
@@ -222,7 +206,8 @@ def store_photo(actor: User, submission: Submission, question_name: str, client_
         raise DomainError(f"本题最多上传 {limit} 张照片", field=question.name)
 
     stored_name = f"{secrets.token_hex(16)}.{FORMATS[fmt][0]}"
-    path = _write_atomically(upload_dir, stored_name, content)
+    store, key = get_storage(), key_for("photos", stored_name)
+    store.put(key, content)
     photo = Photo(submission_id=submission.id, question_name=question.name, client_id=client_id,
                   stored_name=stored_name, original_name=clean_name(original_name), size=len(content),
                   sha256=hashlib.sha256(content).hexdigest(), width=width, height=height,
@@ -231,49 +216,33 @@ def store_photo(actor: User, submission: Submission, question_name: str, client_
         with db.session.begin_nested():
             db.session.add(photo)
     except IntegrityError:
-        remove_file(path)
+        store.delete(key)
         again = _existing(submission, client_id)  # a parallel retry of the same upload won
         if again is None:
             raise
         return again, False
     except BaseException:
-        remove_file(path)
+        store.delete(key)
         raise
     return photo, True
 
 
-def delete_photo(actor: User, photo: Photo, upload_dir: Path) -> None:
+def delete_photo(actor: User, photo: Photo) -> None:
     """Delete the row (flushed first, so a refused delete keeps the file), then the file."""
     submission = photo.submission
     if not can_edit_submission(actor, submission):
         raise NotAllowed("此表已提交或您无权修改，不能删除照片")
-    path = photo_path(photo, upload_dir)
+    key = photo_key(photo)
     audit.record("photo_delete", actor=actor, target=submission.unit,
                  details={"submission_id": submission.id, "question": photo.question_name,
                           "name": photo.original_name, "sha256": photo.sha256})
     db.session.delete(photo)
     db.session.flush()
     db.session.expire(submission, ["photos"])
-    remove_file(path)
+    get_storage().delete(key)
 
 
-def sweep_orphans(upload_dir: Path, known_names: set[str], older_than_seconds: int = 3600) -> int:
-    """Remove files (and abandoned temporary files) no row points to, once older than the given
-    age: a younger file may belong to an upload whose row is not committed yet."""
-    upload_dir = Path(upload_dir)
-    if not upload_dir.is_dir():
-        return 0
-    cutoff = time.time() - older_than_seconds
-    removed = 0
-    with os.scandir(upload_dir) as entries:
-        for entry in entries:
-            if entry.name in known_names or not entry.is_file(follow_symlinks=False):
-                continue
-            try:
-                if entry.stat(follow_symlinks=False).st_mtime > cutoff:
-                    continue
-                os.unlink(entry.path)
-                removed += 1
-            except FileNotFoundError:
-                continue
-    return removed
+def sweep_orphans(older_than_seconds: int = 3600) -> int:
+    """Remove photo files no row points to, once older than the given age (see storage.sweep)."""
+    known = set(db.session.scalars(select(Photo.stored_name)))
+    return sweep(get_storage(), "photos", known, older_than_seconds, time.time())

@@ -1,9 +1,7 @@
 """Photos of a submission: upload (idempotent per client id), view, delete. JSON for the phone."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, jsonify, request, send_file, url_for
+from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from survey.errors import DomainError
@@ -12,12 +10,9 @@ from survey.filling import bp, photos, queries
 from survey.models import Photo, Submission
 from survey.viewutil import reads_first
 from survey.permissions import can_view_submission, login_required
+from survey.storage import get_storage
 
 PHOTO_MAX_AGE = 3600  # seconds a browser may keep a photo (private: never a shared cache)
-
-
-def upload_dir() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 def _check_view(submission: Submission) -> None:
@@ -53,14 +48,14 @@ def upload_photo(submission_id: int):
     try:
         photo, created = photos.store_photo(
             current_user, submission, request.form.get("question", ""), request.form.get("client_id", ""),
-            data, upload.filename or "", upload_dir(), max_bytes)
+            data, upload.filename or "", max_bytes)
         db.session.commit()
     except DomainError as exc:
         return _refused(exc)
     except Exception:
         db.session.rollback()
         if photo is not None and created:
-            photos.remove_file(photos.photo_path(photo, upload_dir()))
+            photos.discard_file(photo)
         raise
     return jsonify(photo_json(photo)), 201 if created else 200
 
@@ -70,12 +65,9 @@ def upload_photo(submission_id: int):
 def photo(photo_id: int):
     row = queries.get_or_404(Photo, photo_id)
     _check_view(row.submission)
-    path = photos.photo_path(row, upload_dir())
-    if not path.is_file():
-        abort(404)
-    stem = Path(row.original_name).stem or "照片"
-    resp = send_file(path, mimetype=photos.mimetype(row), as_attachment=False, conditional=True,
-                     download_name=f"{stem}.{row.stored_name.rpartition('.')[2]}", max_age=PHOTO_MAX_AGE)
+    stem = photos.name_stem(row.original_name) or "照片"
+    resp = get_storage().send(photos.photo_key(row), mimetype=photos.mimetype(row), as_attachment=False,
+                              download_name=f"{stem}.{row.stored_name.rpartition('.')[2]}", max_age=PHOTO_MAX_AGE)
     resp.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
@@ -87,7 +79,7 @@ def delete_photo(photo_id: int):
     row = queries.get_or_404(Photo, photo_id)
     _check_view(row.submission)
     try:
-        photos.delete_photo(current_user, row, upload_dir())
+        photos.delete_photo(current_user, row)
         db.session.commit()
     except DomainError as exc:
         return _refused(exc)

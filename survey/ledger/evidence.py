@@ -1,7 +1,7 @@
 """佐证材料: photos and documents attached to a problem, checked by their content, never their name.
 
-Flush only; the view commits. Files live flat in their own folder (<instance>/evidence, apart from
-the questionnaire photos, whose orphan sweep must never see them) under random names with the
+Flush only; the view commits. Files are kept under "evidence/<random name>" (survey/storage), a
+namespace apart from the questionnaire photos, whose orphan sweep must never see them, with the
 extension of the kind found in the content. A file is written (atomically) before its row is
 flushed: a crash in between leaves an orphan file, never a row without a file.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import time
 import zipfile
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from survey.filling import photos
 from survey.ledger import rules
 from survey.ledger.operations import scope_of
 from survey.models import Evidence, Problem, ProblemEvent, User
+from survey.storage import get_storage, key_for, sweep
 
 MIMETYPES = {
     "jpg": "image/jpeg",
@@ -84,8 +85,15 @@ def add_refusal(user: User, problem: Problem) -> str:
 
 # --- files ----------------------------------------------------------------------------------
 
-def evidence_path(evidence: Evidence, folder: Path) -> Path:
-    return Path(folder) / evidence.stored_name
+def evidence_key(evidence: Evidence) -> str:
+    return key_for("evidence", evidence.stored_name)
+
+
+def discard_files(rows: list[Evidence]) -> None:
+    """The files of rows that were never committed (an upload refused or failed half way)."""
+    store = get_storage()
+    for row in rows:
+        store.delete(evidence_key(row))
 
 
 def mimetype(evidence: Evidence) -> str:
@@ -193,10 +201,8 @@ def _event(actor: User, problem: Problem, action: str, evidence: Evidence) -> Pr
     return event
 
 
-def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str, folder: Path,
-                 max_bytes: int) -> Evidence:
+def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str, max_bytes: int) -> Evidence:
     """Check the right, the size and the content; store the file, its row and an add_evidence event."""
-    folder = Path(folder)
     if not can_add_evidence(actor, problem):
         raise NotAllowed(add_refusal(actor, problem))
     if len(data) > max_bytes:
@@ -211,7 +217,8 @@ def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str,
         raise NotAllowed(add_refusal(actor, problem))
 
     stored_name = f"{secrets.token_hex(16)}.{kind}"
-    path = photos._write_atomically(folder, stored_name, content)
+    store, key = get_storage(), key_for("evidence", stored_name)
+    store.put(key, content)
     try:
         evidence = Evidence(problem_id=problem.id, stored_name=stored_name,
                             original_name=clean_name(original_name, kind), kind=kind, size=len(content),
@@ -221,13 +228,13 @@ def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str,
         _event(actor, problem, "add_evidence", evidence)
         db.session.flush()
     except BaseException:
-        photos.remove_file(path)
+        store.delete(key)
         raise
     db.session.expire(problem, ["evidence", "events"])
     return evidence
 
 
-def remove_evidence(actor: User, evidence: Evidence, folder: Path) -> None:
+def remove_evidence(actor: User, evidence: Evidence) -> None:
     """Delete the row with a remove_evidence event (flushed first, so a refused delete keeps the
     file), then the file."""
     problem = db.session.get(Problem, evidence.problem_id)
@@ -238,15 +245,15 @@ def remove_evidence(actor: User, evidence: Evidence, folder: Path) -> None:
             rules.roles_of(actor, problem, scope_of(problem)))
         raise NotAllowed(f"问题当前为“{rules.STATUS_LABELS[problem.status]}”，不能删除佐证材料" if allowed_when_open
                          else "只有上传人或管理员可以删除该佐证材料")
-    path = evidence_path(evidence, folder)
+    key = evidence_key(evidence)
     _event(actor, problem, "remove_evidence", evidence)
     db.session.delete(evidence)
     db.session.flush()
     db.session.expire(problem, ["evidence", "events"])
-    photos.remove_file(path)
+    get_storage().delete(key)
 
 
-def sweep_orphans(folder: Path, older_than_seconds: int = 3600) -> int:
-    """Remove files of the evidence folder no row points to (see photos.sweep_orphans)."""
+def sweep_orphans(older_than_seconds: int = 3600) -> int:
+    """Remove evidence files no row points to, once older than the given age (see storage.sweep)."""
     known = set(db.session.scalars(select(Evidence.stored_name)))
-    return photos.sweep_orphans(Path(folder), known, older_than_seconds)
+    return sweep(get_storage(), "evidence", known, older_than_seconds, time.time())

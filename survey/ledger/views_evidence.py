@@ -4,9 +4,7 @@ Plain form posts answer 303 back to the problem page with a flash; a client that
 (a phone uploading in the background) gets the status code and a JSON body instead."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from survey import audit
@@ -19,6 +17,7 @@ from survey.ledger.views import bp
 from survey.models import Evidence
 from survey.viewutil import reads_first
 from survey.permissions import login_required
+from survey.storage import get_storage
 
 NO_FILE = "请选择要上传的文件"
 
@@ -31,10 +30,6 @@ def _template_helpers(state) -> None:
     state.app.add_template_filter(ev.human_size, "human_size")
     state.app.add_template_global(ev.KIND_LABELS, "evidence_kind_labels")
     state.app.add_template_global(ev.IMAGE_KINDS, "evidence_image_kinds")
-
-
-def evidence_dir() -> Path:
-    return Path(current_app.instance_path) / "evidence"
 
 
 def evidence_json(row: Evidence) -> dict:
@@ -70,15 +65,15 @@ def _refused(exc: DomainError, problem_id: int, name: str = ""):
 @login_required
 def evidence_file(evidence_id: int):
     row, problem = _visible_evidence_or_404(evidence_id)
-    path = ev.evidence_path(row, evidence_dir())
-    if not path.is_file():
+    store, key = get_storage(), ev.evidence_key(row)
+    if not store.exists(key):
         abort(404)
     db.session.rollback()  # a read: done; the row is written in a transaction of its own
     audit.record_now("evidence_download", actor=audit.actor_snapshot(current_user), target=problem,
                      details={"evidence_id": row.id, "name": row.original_name, "sha256": row.sha256})
-    stem = Path(row.original_name).stem or "佐证材料"
-    resp = send_file(path, mimetype=ev.mimetype(row), as_attachment=not ev.is_image(row), conditional=True,
-                     download_name=f"{stem}.{row.kind}", etag=row.sha256, max_age=3600)
+    stem = photos.name_stem(row.original_name) or "佐证材料"
+    resp = store.send(key, mimetype=ev.mimetype(row), as_attachment=not ev.is_image(row),
+                      download_name=f"{stem}.{row.kind}", etag=row.sha256, max_age=3600)
     resp.headers["Cache-Control"] = "private, max-age=3600"  # never a shared cache
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
@@ -94,33 +89,28 @@ def upload_evidence(problem_id: int):
     uploads = [f for f in request.files.getlist("files") if f.filename]
     if not uploads:
         return _refused(DomainError(NO_FILE, field="files"), problem_id)
-    folder, max_bytes = evidence_dir(), current_app.config["EVIDENCE_MAX_BYTES"]
+    max_bytes = current_app.config["EVIDENCE_MAX_BYTES"]
     stored: list[Evidence] = []
     name = ""
     try:
         for upload in uploads:
             name = ev.clean_name(upload.filename or "")
             data = upload.stream.read(max_bytes + 1)  # never more than the limit in memory
-            row = ev.add_evidence(current_user, problem, data, upload.filename or "", folder, max_bytes)
+            row = ev.add_evidence(current_user, problem, data, upload.filename or "", max_bytes)
             stored.append(row)
             del data
         db.session.commit()
     except DomainError as exc:  # all or nothing: the files stored before this one go too
-        _remove_files(stored, folder)
+        ev.discard_files(stored)
         return _refused(exc, problem_id, name if len(uploads) > 1 or exc.field == "files" else "")
     except BaseException:
         db.session.rollback()
-        _remove_files(stored, folder)
+        ev.discard_files(stored)
         raise
     if wants_json():
         return jsonify(evidence=[evidence_json(row) for row in stored]), 201
     flash(f"已上传 {len(stored)} 个佐证材料", "success")
     return _back(problem_id)
-
-
-def _remove_files(rows: list[Evidence], folder: Path) -> None:
-    for row in rows:
-        photos.remove_file(ev.evidence_path(row, folder))
 
 
 @bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
@@ -129,7 +119,7 @@ def delete_evidence(evidence_id: int):
     row, problem = _visible_evidence_or_404(evidence_id)
     name = row.original_name
     try:
-        ev.remove_evidence(current_user, row, evidence_dir())
+        ev.remove_evidence(current_user, row)
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, problem.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -29,7 +28,7 @@ def visited(app, world, db) -> list[Problem]:  # noqa: F811
     buf = io.BytesIO()
     Image.new("RGB", (400, 300), (30, 120, 60)).save(buf, "JPEG")
     photos.store_photo(inspector, visit, "ob_photos", "e2e-photo-1", buf.getvalue(), "会议室.jpg",
-                       Path(app.instance_path) / "uploads", 10 * 1024 * 1024)
+                       10 * 1024 * 1024)
     db.session.commit()
     answers = onsite_answers(world["onsite"])
     answers.update({"p1": "no", "p3": "no", "l1": "no", "ob_spirit": "no", "f_learning": "\n".join(FINDINGS)})
