@@ -8,8 +8,9 @@ from survey.models.link import UnitLink
 from survey.models.questionnaire import (
     KIND_LABELS, TYPE_LABELS, Question, Questionnaire, QuestionnaireKind, QuestionnaireVersion,
     QuestionType, Section, VersionState)
-from survey.models.round import (
-    Evidence, Photo, Problem, ProblemEvent, Round, RoundUnit, Submission, SubmissionKind, SubmissionState)
+from survey.models.problem import Evidence, Problem, ProblemEvent, code_sort_key
+from survey.models.round import Round, RoundUnit
+from survey.models.submission import Photo, Submission, SubmissionKind, SubmissionState
 from survey.models.unit import UNIT_CATEGORIES, Unit
 from survey.models.user import ROLE_LABELS, Role, User
 
