@@ -10,7 +10,7 @@ from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
-from survey.models import Problem, RoundUnit, Unit, User
+from survey.models import OPEN, Problem, ProblemStatus, RoundUnit, Unit, User
 from survey.permissions import group_ids
 from survey.templating import CHINA
 
@@ -18,7 +18,6 @@ PAGE_SIZE = 30
 SORTS = {"code": Problem.code_key, "-code": Problem.code_key.desc(), "deadline": Problem.deadline,
          "-deadline": Problem.deadline.desc(), "found_on": Problem.found_on, "-found_on": Problem.found_on.desc(),
          "unit": Problem.unit_id, "status": Problem.status}
-OPEN = ("open", "in_progress", "pending_review")
 
 
 @dataclass
@@ -165,9 +164,9 @@ def todo_count(user: User, today: date, round_id: int | None = None) -> int:
     if round_id is not None:
         stmt = stmt.where(Problem.round_id == round_id)
     if user.is_liaison:
-        stmt = stmt.where(Problem.status.in_(("open", "in_progress")))
+        stmt = stmt.where(Problem.status.in_((ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS)))
     elif user.is_inspector:
-        stmt = stmt.where(Problem.status == "pending_review")
+        stmt = stmt.where(Problem.status == ProblemStatus.PENDING_REVIEW)
     else:
         stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline < today)
     return db.session.scalar(stmt) or 0

@@ -1,6 +1,7 @@
 """The problem ledger (问题台账): a problem, its append-only history and its evidence."""
 from __future__ import annotations
 
+import enum
 import re
 from datetime import date, datetime
 
@@ -12,6 +13,59 @@ from survey.models.base import Base, UTCDateTime
 from survey.models.round import Round
 from survey.models.unit import Unit
 from survey.models.user import User
+
+
+class ProblemStatus(enum.StrEnum):
+    """A problem's status, stored as its value; .label is what people read."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    PENDING_REVIEW = "pending_review"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+class ProblemSource(enum.StrEnum):
+    """How a problem was found (发现方式)."""
+
+    SELF_CHECK = "self_check"
+    VISIT = "visit"
+    DAILY = "daily"
+    IMPORT = "import"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS[self]
+
+
+STATUS_LABELS = {ProblemStatus.OPEN: "待整改", ProblemStatus.IN_PROGRESS: "整改中",
+                 ProblemStatus.PENDING_REVIEW: "待核验", ProblemStatus.CLOSED: "已销号",
+                 ProblemStatus.CANCELLED: "已撤销"}
+SOURCE_LABELS = {ProblemSource.SELF_CHECK: "自查", ProblemSource.VISIT: "上门问诊",
+                 ProblemSource.DAILY: "日常监督", ProblemSource.IMPORT: "导入"}
+# Still to be rectified (counted as 未销号, can go overdue), in the ledger's order; and the end states.
+OPEN = (ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS, ProblemStatus.PENDING_REVIEW)
+FINAL = (ProblemStatus.CLOSED, ProblemStatus.CANCELLED)
+
+
+def close_rate(by_status: dict[str, int]) -> float | None:
+    """整改率 (the close-out rate) = 已销号 / (全部 − 已撤销), from counts by status; None when
+    nothing counts."""
+    countable = sum(by_status.values()) - by_status.get(ProblemStatus.CANCELLED, 0)
+    return by_status.get(ProblemStatus.CLOSED, 0) / countable if countable else None
+
+
+def status_label(code: str | None) -> str:
+    """The Chinese label of a stored status code; '' for none, the code itself when unknown."""
+    return STATUS_LABELS.get(code, code or "") if code else ""
+
+
+def source_label(code: str | None) -> str:
+    return SOURCE_LABELS.get(code, code or "") if code else ""
 
 
 class Problem(Base):
@@ -45,11 +99,11 @@ class Problem(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     category: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))              # self_check | visit | daily | import
+    source: Mapped[str] = mapped_column(String(16))              # a ProblemSource
     found_on: Mapped[date] = mapped_column(Date)
     severity: Mapped[str] = mapped_column(String(8), default="一般")
     deadline: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ProblemStatus.OPEN.value, index=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     question_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
