@@ -7,13 +7,8 @@ from datetime import date
 from survey.ledger import categories, creation
 from survey.models import Problem, ProblemSource, QuestionnaireVersion, Submission, User
 from survey.models.questionnaire import SEVERITIES
+from survey.questionnaires.display import answer_text
 from survey.xlsform.expressions import evaluate
-
-def _answer_text(q, version: QuestionnaireVersion, value) -> str:
-    labels = {o["name"]: o["label"] for o in q.options(version)}
-    if isinstance(value, list):
-        return "、".join(labels.get(v, v) for v in value)
-    return labels.get(str(value), str(value))
 
 
 def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict]:
@@ -36,7 +31,7 @@ def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict
             else:
                 found.append({**base, "key": q.name,
                               "description": f"{q.label}（{'回答' if q.type != 'check' else '检查结果'}："
-                                             f"{_answer_text(q, version, value)}）"})
+                                             f"{answer_text(q, value, version)}）"})
     return found
 
 

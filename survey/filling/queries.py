@@ -9,6 +9,7 @@ from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import (Questionnaire, QuestionnaireVersion, Round, RoundUnit, Submission, Unit,
                            User, VersionState)
 from survey.permissions import group_ids
+from survey.questionnaires.display import answer_text
 
 
 
@@ -81,10 +82,7 @@ def self_check_beside(visit: Submission) -> dict[str, str]:
     result = {}
     for q in own.version.questions:
         if q.name in names:
-            value = own.answers.get(q.name)
-            labels = {o["name"]: o["label"] for o in q.options(own.version)}
-            result[q.name] = "" if value in (None, "", []) else (
-                "、".join(labels.get(v, v) for v in value) if isinstance(value, list) else labels.get(str(value), str(value)))
+            result[q.name] = answer_text(q, own.answers.get(q.name), own.version)
     return result
 
 

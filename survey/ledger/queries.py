@@ -188,6 +188,7 @@ def source_answer(problem: Problem) -> dict | None:
     """The question and answer a problem was raised from, as text (None when it was not)."""
     from survey.models import Submission
     from survey.questionnaires.cache import version_view
+    from survey.questionnaires.display import answer_text
 
     if not problem.submission_id or not problem.question_name:
         return None
@@ -196,10 +197,5 @@ def source_answer(problem: Problem) -> dict | None:
     question = next((q for q in version.questions if q.name == problem.question_name), None)
     if question is None:
         return None
-    value = submission.answers.get(question.name)
-    labels = {o["name"]: o["label"] for o in question.options()}
-    if isinstance(value, list):
-        text = "、".join(labels.get(v, v) for v in value)
-    else:
-        text = labels.get(str(value), "" if value is None else str(value))
+    text = answer_text(question, submission.answers.get(question.name))
     return {"label": question.label, "answer": text or "（未作答）"}
