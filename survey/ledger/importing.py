@@ -125,7 +125,7 @@ def _explain(plan: Plan) -> None:
         if k := sum(1 for r in rows if r.get(key)):
             plan.notices.append(f"{k} 行{text}。")
     if k := sum(1 for r in rows if r["status"] == ProblemStatus.CLOSED and r["closed_at"] is None):
-        plan.notices.append(f"{k} 个已销号的问题没有销号时间，导入后销号时间留空。")
+        plan.notices.append(f"{k} 个{ProblemStatus.CLOSED.label}的问题没有销号时间，导入后销号时间留空。")
 
 
 def import_ledger(actor: User | None, data: bytes, rnd: Round, filename: str = "") -> Plan:

@@ -149,7 +149,8 @@ def set_category(actor: User, problem: Problem, lock_version: int | None, *, cat
     return _finish(actor, problem, "set_category", before, changes=_set(problem, category=category))
 
 
-assert set(ACTIONS) == set(TRANSITIONS), "every transition has exactly one function"
+if set(ACTIONS) != set(TRANSITIONS):
+    raise RuntimeError(f"transitions without exactly one function: {set(ACTIONS) ^ set(TRANSITIONS)}")
 
 
 def bulk(actor: User, problems: list[Problem], action: str, **params) -> int:
