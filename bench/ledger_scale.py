@@ -184,7 +184,7 @@ def generate(n_problems: int, per_problem: int) -> int:
     from survey.extensions import db
     from survey.models import Problem, ProblemEvent, Round, Unit, User
     from survey.models import DEFAULT_CATEGORIES as PROBLEM_CATEGORIES
-    from survey.models.round import code_sort_key
+    from survey.models.problem import code_sort_key
     from survey.seed import DEMO_ROUND
     from survey.templating import CHINA
 

@@ -44,7 +44,7 @@ with app.app_context(), writing():
     out = {}
     for liaison in db.session.scalars(select(User).where(User.role == "unit").order_by(User.id)):
         unit = db.session.get(Unit, liaison.unit_id)
-        p = operations.create_problem(admin, rnd=rnd, unit=unit, category="其他", description="佐证压测",
+        p = operations.register_problem(admin, rnd=rnd, unit=unit, category="其他", description="佐证压测",
                                       severity="一般", deadline=None, found_on=date(2023, 5, 1))
         db.session.flush()
         out[liaison.username] = p.id

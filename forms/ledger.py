@@ -4,6 +4,7 @@ from wtforms.validators import Length, Optional
 from forms import BaseForm
 from forms.admin import required
 from survey.ledger.categories import choices as category_choices
+from survey.ledger.transitions import BULK_ACTIONS, TRANSITIONS
 from survey.models.questionnaire import SEVERITIES
 
 DATE = {"format": "%Y-%m-%d", "validators": [Optional()]}
@@ -36,7 +37,6 @@ class NewProblemForm(BaseForm):
 
 
 class BulkForm(BaseForm):
-    action = SelectField("批量操作", choices=[("set_deadline", "设定整改时限"), ("set_category", "调整问题类别"),
-                                          ("verify", "核验销号")])
+    action = SelectField("批量操作", choices=[(name, TRANSITIONS[name].label) for name in BULK_ACTIONS])
     deadline = DateField("整改时限", **DATE)
     category = SelectField("问题类别", choices=lambda: category_choices(blank=""), validate_choice=False)

@@ -65,13 +65,6 @@ def nav_items(compact: bool = False) -> list[dict]:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
-    from survey.ledger import rules
-    app.jinja_env.globals["status_labels"] = rules.STATUS_LABELS
-    app.jinja_env.globals["action_labels"] = rules.ACTION_LABELS
-    app.jinja_env.globals["warning_labels"] = rules.WARNING_LABELS
-    app.jinja_env.filters["warning"] = rules.warning
-    app.jinja_env.filters["days_overdue"] = rules.days_overdue
-    app.jinja_env.filters["days_open"] = rules.days_open
     app.jinja_env.filters["score_option"] = lambda v: {"name": v, "label": v}
     app.json.ensure_ascii = False
     app.jinja_env.globals["nav_items"] = nav_items

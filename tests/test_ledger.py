@@ -248,6 +248,37 @@ def test_inspector_records_by_hand_and_fixes_on_site(app, db, world):
     assert resp.status_code == 403
 
 
+def test_every_way_in_numbers_in_turn_with_a_creation_event(db, world):
+    """Self-check, visit, 日常监督, 立行立改 and the importer all create through survey.ledger.creation:
+    one sequence of numbers in the round, each problem's first event its creation."""
+    from survey.ledger import importing
+    from tests.test_ledger_import import ledger
+
+    rnd, unit, checker = world["round"], world["unit"], world["users"]["checker"]
+    create_problems(world["submission"], [{"description": "自查发现", "category": "其他"}], world["admin"],
+                    date(2023, 5, 1))
+    visit = filling.open_submission(rnd, unit, "visit", checker)
+    create_problems(visit, [{"description": "问诊发现", "category": "其他"}], checker, date(2023, 5, 2))
+    by_hand = {"rnd": rnd, "unit": unit, "category": "其他", "severity": "一般", "deadline": None,
+               "found_on": date(2023, 5, 3)}
+    operations.register_problem(checker, description="日常发现", **by_hand)
+    operations.register_problem(checker, description="当场整改", on_site_result="已当场整改", **by_hand)
+    importing.import_ledger(world["admin"], ledger([(1, unit.name, "其他", "导入的问题", None, "2023-05-05", None,
+                                                      None, None, None, None, "待整改", None)]), rnd)
+    db.session.commit()
+    problems = list(db.session.scalars(select(Problem).order_by(Problem.id)))
+    assert [(p.code, p.source, p.status) for p in problems] == [
+        ("2023-001", "self_check", "open"), ("2023-002", "visit", "open"), ("2023-003", "daily", "open"),
+        ("2023-004", "daily", "closed"), ("2023-005", "import", "open")]
+    assert db.session.get(type(rnd), rnd.id).problem_seq == 5
+    history = [[(e.action, e.from_status, e.to_status, e.comment, e.actor_id) for e in p.events] for p in problems]
+    assert history == [
+        [("create", "", "open", "自查发现", world["admin"].id)], [("create", "", "open", "上门问诊发现", checker.id)],
+        [("create", "", "open", "手工登记", checker.id)],
+        [("create", "", "open", "手工登记", checker.id), ("close_on_site", "open", "closed", "立行立改", checker.id)],
+        [("import", "", "open", "从台账导入", world["admin"].id)]]
+
+
 def test_problem_page_shows_its_source_answer_and_days_open(app, db, world, frozen_clock):
     from survey.models import Submission
     sub = db.session.get(Submission, world["submission"].id)

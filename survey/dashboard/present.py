@@ -11,13 +11,14 @@ from flask import url_for
 from survey.dashboard import charts
 from survey.dashboard.charts import Bar, Part, Series
 from survey.dashboard.queries import Figures
-from survey.filling.problems import SOURCE_LABELS
 from survey.ledger.categories import names as category_names
-from survey.ledger.rules import STATUS_LABELS
+from survey.models import ProblemSource, ProblemStatus
+from survey.models.problem import source_label
 from survey.models.questionnaire import SEVERITIES
 
-STATUS_COLORS = {"open": "#c62828", "in_progress": "#d97706", "pending_review": "#2563eb",
-                 "closed": "#1a7f37", "cancelled": "#9aa4b2"}
+STATUS_COLORS = {ProblemStatus.OPEN: "#c62828", ProblemStatus.IN_PROGRESS: "#d97706",
+                 ProblemStatus.PENDING_REVIEW: "#2563eb", ProblemStatus.CLOSED: "#1a7f37",
+                 ProblemStatus.CANCELLED: "#9aa4b2"}
 BAR = "#b4232a"
 TOP_UNITS = 10
 Link = Callable[..., str]
@@ -41,8 +42,7 @@ def _pair(key: str, value) -> str:
 
 
 def status_parts(by_status: dict[str, int], link: Link, **base) -> list[Part]:
-    return [Part(label, by_status.get(code, 0), STATUS_COLORS[code], link(**base, status=code))
-            for code, label in STATUS_LABELS.items()]
+    return [Part(s.label, by_status.get(s, 0), STATUS_COLORS[s], link(**base, status=s.value)) for s in ProblemStatus]
 
 
 def ordered(counts: dict[str, int], order) -> list[tuple[str, int]]:
@@ -58,7 +58,7 @@ def breakdown_rows(figures: Figures) -> dict[str, list[tuple[str, str, int]]]:
     return {
         "category": [(c, c, n) for c, n in ordered(b.get("category", {}), category_names(active_only=True))],
         "severity": [(s, s, n) for s, n in ordered(b.get("severity", {}), SEVERITIES)],
-        "source": [(s, SOURCE_LABELS.get(s, s), n) for s, n in ordered(b.get("source", {}), SOURCE_LABELS)],
+        "source": [(s, source_label(s), n) for s, n in ordered(b.get("source", {}), [s.value for s in ProblemSource])],
     }
 
 
@@ -79,7 +79,7 @@ def dashboard_charts(figures: Figures, rows: dict, link: Link) -> dict:
     if figures.weeks:
         labels = [week_label(w.start) for w in figures.weeks]
         series = [Series("新增", BAR, [w.opened for w in figures.weeks]),
-                  Series("销号", STATUS_COLORS["closed"], [w.closed for w in figures.weeks])]
+                  Series("销号", STATUS_COLORS[ProblemStatus.CLOSED], [w.closed for w in figures.weeks])]
         out["weeks"] = charts.lines("ch-weeks", "每周新增与销号", labels, series)
         out["weeks_wide"] = charts.lines("ch-weeks-w", "每周新增与销号", labels, series, width=640)
     return out

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from survey.extensions import db
 from survey.ledger.queries import OPEN, local_midnight, visible_to
-from survey.models import Problem, Round, RoundUnit, Submission, Unit, User
+from survey.models import Problem, ProblemStatus, Round, RoundUnit, Submission, Unit, User, close_rate
 from survey.permissions import group_ids
 from survey.templating import CHINA
 
@@ -46,7 +46,7 @@ class UnitRow:
 
     @property
     def closed(self) -> int:
-        return self.by_status.get("closed", 0)
+        return self.by_status.get(ProblemStatus.CLOSED, 0)
 
     @property
     def unclosed(self) -> int:
@@ -54,7 +54,7 @@ class UnitRow:
 
     @property
     def rate(self) -> float | None:
-        return rate(self.closed, self.total - self.by_status.get("cancelled", 0))
+        return close_rate(self.by_status)
 
 
 @dataclass
@@ -66,11 +66,6 @@ class Week:
     @property
     def end(self) -> date:
         return self.start + timedelta(days=6)
-
-
-def rate(closed: int, countable: int) -> float | None:
-    """整改率 = 已销号 / (全部 − 已撤销); None when nothing counts."""
-    return closed / countable if countable else None
 
 
 def make_scope(user: User, rnd: Round | None) -> Scope:
@@ -157,7 +152,7 @@ def _day_number(column, local: bool):
 
 
 def _closed():
-    return (Problem.status == "closed", Problem.closed_at.is_not(None))
+    return (Problem.status == ProblemStatus.CLOSED, Problem.closed_at.is_not(None))
 
 
 def weekly(scope: Scope, today: date) -> list[Week]:
@@ -265,7 +260,7 @@ class Figures:
 
     @property
     def rate(self) -> float | None:
-        return rate(self.by_status.get("closed", 0), self.total - self.by_status.get("cancelled", 0))
+        return close_rate(self.by_status)
 
 
 def status_figures(scope: Scope, today: date, near_days: int) -> Figures:

@@ -15,6 +15,7 @@ from survey.extensions import db
 from survey.models import Round, RoundUnit, Submission, SubmissionState, Unit, User
 from survey.permissions import group_ids
 from survey.questionnaires.cache import version_view
+from survey.questionnaires.display import answer_text, is_empty
 from survey.templating import CHINA
 
 KINDS = {"self_check": "单位自查表", "visit": "上门问诊记录"}
@@ -67,11 +68,8 @@ def _questions(version_ids: list[int]) -> list:
 
 def cell(q, value):
     """An answer as a cell value: choices by their labels, numbers as numbers, dates as dates."""
-    if value is None or value == "" or value == []:
+    if is_empty(value):
         return None
-    labels = {o["name"]: o["label"] for o in q.choices}
-    if isinstance(value, list):
-        return "、".join(labels.get(str(v), str(v)) for v in value)
     if q.type in ("integer", "decimal", "score", "photo") and isinstance(value, (int, float)):
         return value
     if q.type == "date":
@@ -79,7 +77,7 @@ def cell(q, value):
             return date.fromisoformat(str(value))
         except ValueError:
             return str(value)
-    return labels.get(str(value), str(value))
+    return answer_text(q, value)
 
 
 def _visit_cells(facts: dict, members: dict[int, str]) -> tuple:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from survey.filling.problems import SOURCE_LABELS
 from survey.ledger import rules
+from survey.models import ProblemStatus, close_rate
+from survey.models.problem import source_label, status_label
 from survey.templating import CHINA
 
-STATUSES = ("open", "in_progress", "pending_review", "closed", "cancelled")
+STATUSES = tuple(s.value for s in ProblemStatus)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ EVENT_COLUMNS = (
     Column("操作人", "text", 10, 20), Column("原状态", "text", 8, 8), Column("新状态", "text", 8, 8),
     Column("说明", "long", 40, 50),
 )
-SUMMARY_COUNTS = tuple(Column(rules.STATUS_LABELS[s], "int", 8, 8) for s in STATUSES) + (
+SUMMARY_COUNTS = tuple(Column(s.label, "int", 8, 8) for s in ProblemStatus) + (
     Column("逾期", "int", 6, 6), Column("临期", "int", 6, 6), Column("整改率", "pct", 8, 8))
 UNIT_SUMMARY_COLUMNS = (Column("序号", "int", 6, 6), Column("责任单位", "text", 14, 24),
                         Column("问题总数", "int", 10, 10)) + SUMMARY_COUNTS
@@ -60,8 +61,8 @@ def conditions(f, round_name: str | None, unit_name: str | None, near_days: int)
     """The ledger filter in words, for the line under the title."""
     parts = []
     for label, value in (("批次", round_name), ("责任单位", unit_name), ("问题类别", f.category),
-                         ("状态", rules.STATUS_LABELS.get(f.status, "") if f.status else ""),
-                         ("严重程度", f.severity), ("发现方式", SOURCE_LABELS.get(f.source, "") if f.source else ""),
+                         ("状态", status_label(f.status)), ("严重程度", f.severity),
+                         ("发现方式", source_label(f.source)),
                          ("预警", {"overdue": "逾期", "near": f"临期（{near_days} 天内到期）"}.get(f.warn, "")),
                          ("关键词", f.q)):
         if value:
@@ -83,8 +84,8 @@ def ledger_row(seq: int, r, today: date, near_days: int) -> tuple[tuple, str]:
     (_, code, _, unit_name, category, description, source, found_on, severity, deadline, person, measures,
      progress, result, status, closed_at, closed_by) = r
     warn = rules.warning(r, today, near_days)
-    return (seq, code, unit_name, category, description, SOURCE_LABELS.get(source, source), found_on, severity,
-            deadline, person, measures, progress, result, rules.STATUS_LABELS.get(status, status),
+    return (seq, code, unit_name, category, description, source_label(source), found_on, severity,
+            deadline, person, measures, progress, result, status_label(status),
             local_date(closed_at), closed_by or "", rules.WARNING_LABELS.get(warn, ""),
             (today - deadline).days if warn == "red" else None), warn
 
@@ -92,10 +93,8 @@ def ledger_row(seq: int, r, today: date, near_days: int) -> tuple[tuple, str]:
 def event_row(r) -> tuple:
     """One event (a row of export.queries.event_rows, in its column order) as cell values."""
     code, created_at, action, actor_name, before, after, comment = r
-    labels = rules.STATUS_LABELS
     return (code, created_at.astimezone(CHINA).replace(tzinfo=None) if created_at else None,
-            rules.ACTION_LABELS.get(action, action), actor_name or "", labels.get(before, before),
-            labels.get(after, after), comment)
+            rules.action_label(action), actor_name or "", status_label(before), status_label(after), comment)
 
 
 @dataclass
@@ -114,9 +113,7 @@ class Counts:
 
     @property
     def rate(self) -> float | None:
-        """整改率 = 已销号 / (总数 − 已撤销); None when nothing counts."""
-        counted = self.total - self.by_status["cancelled"]
-        return self.by_status["closed"] / counted if counted else None
+        return close_rate(self.by_status)
 
     def cells(self) -> tuple:
         return (self.total, *self.by_status.values(), self.overdue, self.near, self.rate)

@@ -4,22 +4,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select, update
-
-from survey.extensions import db
-from survey.models import Problem, ProblemEvent, QuestionnaireVersion, Round, Submission, User
-from survey.ledger import categories
+from survey.ledger import categories, creation
+from survey.models import Problem, ProblemSource, QuestionnaireVersion, Submission, User
 from survey.models.questionnaire import SEVERITIES
+from survey.questionnaires.display import answer_text
 from survey.xlsform.expressions import evaluate
-
-SOURCE_LABELS = {"self_check": "自查", "visit": "上门问诊", "daily": "日常监督", "import": "导入"}
-
-
-def _answer_text(q, version: QuestionnaireVersion, value) -> str:
-    labels = {o["name"]: o["label"] for o in q.options(version)}
-    if isinstance(value, list):
-        return "、".join(labels.get(v, v) for v in value)
-    return labels.get(str(value), str(value))
 
 
 def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict]:
@@ -42,42 +31,21 @@ def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict
             else:
                 found.append({**base, "key": q.name,
                               "description": f"{q.label}（{'回答' if q.type != 'check' else '检查结果'}："
-                                             f"{_answer_text(q, version, value)}）"})
+                                             f"{answer_text(q, value, version)}）"})
     return found
-
-
-def _next_codes(round_id: int, count: int) -> list[str]:
-    """Reserve count problem numbers in the round: 2023-001, 2023-002, ... never reused."""
-    db.session.execute(update(Round).where(Round.id == round_id)
-                       .values(problem_seq=Round.problem_seq + count))
-    rnd = db.session.execute(select(Round.code, Round.problem_seq).where(Round.id == round_id)).one()
-    first = rnd.problem_seq - count + 1
-    return [f"{rnd.code}-{n:03d}" for n in range(first, rnd.problem_seq + 1)]
 
 
 def create_problems(submission: Submission, items: list[dict], actor: User, found_on: date) -> list[Problem]:
     """Put the kept items into the ledger as 待整改 (open), each with its creation event."""
     kept = [i for i in items if not i.get("dropped")]
-    if not kept:
-        return []
-    codes = _next_codes(submission.round_id, len(kept))
-    problems = []
-    for code, item in zip(codes, kept):
-        problem = Problem(
-            code=code, round_id=submission.round_id, unit_id=submission.unit_id,
-            category=categories.pick(item.get("category")),
-            description=str(item.get("description", ""))[:2000], source=submission.kind,
-            found_on=found_on, severity=item.get("severity") if item.get("severity") in SEVERITIES else "一般",
-            deadline=_date(item.get("deadline")), status="open", submission_id=submission.id,
-            question_name=str(item.get("question") or "")[:64], created_by_id=actor.id)
-        db.session.add(problem)
-        problems.append(problem)
-    db.session.flush()
-    for problem in problems:
-        db.session.add(ProblemEvent(problem_id=problem.id, actor_id=actor.id, action="create", to_status="open",
-                                    comment=f"{SOURCE_LABELS.get(submission.kind, '')}发现",
-                                    changes={"submission_id": submission.id}))
-    return problems
+    source = ProblemSource(submission.kind)
+    rows = [{"unit_id": submission.unit_id, "category": categories.pick(item.get("category")),
+             "description": str(item.get("description", ""))[:2000], "source": source.value, "found_on": found_on,
+             "severity": item.get("severity") if item.get("severity") in SEVERITIES else "一般",
+             "deadline": _date(item.get("deadline")), "submission_id": submission.id,
+             "question_name": str(item.get("question") or "")[:64]} for item in kept]
+    return creation.create_problems(submission.round, rows, actor_id=actor.id, comment=f"{source.label}发现",
+                                    changes=[{"submission_id": submission.id}] * len(rows))
 
 
 def _date(value) -> date | None:

@@ -9,6 +9,7 @@ from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import (Questionnaire, QuestionnaireVersion, Round, RoundUnit, Submission, Unit,
                            User, VersionState)
 from survey.permissions import group_ids
+from survey.questionnaires.display import answer_text
 
 
 
@@ -81,10 +82,7 @@ def self_check_beside(visit: Submission) -> dict[str, str]:
     result = {}
     for q in own.version.questions:
         if q.name in names:
-            value = own.answers.get(q.name)
-            labels = {o["name"]: o["label"] for o in q.options(own.version)}
-            result[q.name] = "" if value in (None, "", []) else (
-                "、".join(labels.get(v, v) for v in value) if isinstance(value, list) else labels.get(str(value), str(value)))
+            result[q.name] = answer_text(q, own.answers.get(q.name), own.version)
     return result
 
 
@@ -107,13 +105,12 @@ def problem_counts(round_id: int, unit_ids, today) -> dict[int, dict[str, int]]:
     """Per unit, the round's problems not closed (open), past their deadline (overdue), closed."""
     from sqlalchemy import and_, case, func
 
-    from survey.ledger.queries import OPEN
-    from survey.models import Problem
+    from survey.models import OPEN, Problem, ProblemStatus
 
     is_open = Problem.status.in_(OPEN)
     stmt = (select(Problem.unit_id, func.sum(case((is_open, 1), else_=0)),
                    func.sum(case((and_(is_open, Problem.deadline < today), 1), else_=0)),
-                   func.sum(case((Problem.status == "closed", 1), else_=0)))
+                   func.sum(case((Problem.status == ProblemStatus.CLOSED, 1), else_=0)))
             .where(Problem.round_id == round_id, Problem.unit_id.in_(list(unit_ids) or [0]))
             .group_by(Problem.unit_id))
     return {unit_id: {"open": int(o or 0), "overdue": int(d or 0), "closed": int(c or 0)}

@@ -19,9 +19,9 @@ from survey.errors import DomainError, NotAllowed
 from survey.database import begin_writing
 from survey.extensions import db
 from survey.filling import photos
-from survey.ledger import rules
+from survey.ledger import creation, rules
 from survey.ledger.operations import scope_of
-from survey.models import Evidence, Problem, ProblemEvent, User
+from survey.models import FINAL, OPEN, Evidence, Problem, ProblemEvent, ProblemStatus, User
 from survey.storage import get_storage, key_for, sweep
 
 MIMETYPES = {
@@ -39,8 +39,8 @@ CLAIMED = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "pdf": "pdf", "docx": "doc
 UNSUPPORTED = "文件类型不支持：仅支持 jpg、png、pdf、docx、xlsx"
 MISMATCH = "文件内容与类型不符"
 EMPTY = "文件为空，请重新选择"
-UNIT_STATES = frozenset({"open", "in_progress", "pending_review"})
-FINAL_STATES = frozenset({"closed", "cancelled"})
+UNIT_STATES = frozenset(OPEN)      # the unit still works on it
+FINAL_STATES = frozenset(FINAL)
 PDF_EOF_WINDOW = 1024          # %%EOF must be among the last bytes (a few may follow it)
 OFFICE_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 CONTENT_TYPES = "[content_types].xml"
@@ -62,7 +62,7 @@ def can_add_evidence(user: User, problem: Problem) -> bool:
         return False
     roles = rules.roles_of(user, problem, scope_of(problem))
     if roles & {rules.CHECKER, rules.ADMIN}:
-        return problem.status != "cancelled"
+        return problem.status != ProblemStatus.CANCELLED
     return rules.UNIT in roles and problem.status in UNIT_STATES
 
 
@@ -195,10 +195,7 @@ def inspect(data: bytes, original_name: str) -> tuple[bytes, str]:
 def _event(actor: User, problem: Problem, action: str, evidence: Evidence) -> ProblemEvent:
     changes = {"file": evidence.original_name, "evidence_id": evidence.id, "kind": evidence.kind,
                "size": evidence.size, "sha256": evidence.sha256}
-    event = ProblemEvent(problem_id=problem.id, actor_id=actor.id, action=action, from_status=problem.status,
-                         to_status=problem.status, changes=changes)
-    db.session.add(event)
-    return event
+    return creation.record_event(problem, action, actor.id, before=problem.status, changes=changes)
 
 
 def add_evidence(actor: User, problem: Problem, data: bytes, original_name: str, max_bytes: int) -> Evidence:

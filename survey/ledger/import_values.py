@@ -6,19 +6,19 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 
-
-from survey.filling.problems import SOURCE_LABELS
-from survey.ledger.import_read import RowError
-from survey.ledger.rules import STATUS_LABELS
 from survey.ledger import categories
+from survey.ledger.import_read import RowError
+from survey.models import ProblemSource, ProblemStatus
 from survey.models.questionnaire import SEVERITIES
 from survey.templating import CHINA
 from survey.xlsform.sheets import cell_text
 
-STATUS_WORDS = {**{label: code for code, label in STATUS_LABELS.items()},
-                "已完成": "closed", "已整改": "closed", "未整改": "open", "正在整改": "in_progress"}
-SOURCE_WORDS = {**{label: code for code, label in SOURCE_LABELS.items()},
-                "自查自纠": "self_check", "上门检查": "visit", "督导检查": "visit", "日常检查": "daily"}
+STATUS_WORDS = {**{s.label: s.value for s in ProblemStatus},
+                "已完成": ProblemStatus.CLOSED.value, "已整改": ProblemStatus.CLOSED.value,
+                "未整改": ProblemStatus.OPEN.value, "正在整改": ProblemStatus.IN_PROGRESS.value}
+SOURCE_WORDS = {**{s.label: s.value for s in ProblemSource},
+                "自查自纠": ProblemSource.SELF_CHECK.value, "上门检查": ProblemSource.VISIT.value,
+                "督导检查": ProblemSource.VISIT.value, "日常检查": ProblemSource.DAILY.value}
 NO_DEADLINE = ("长期坚持", "长期", "持续整改", "立行立改")   # 整改时限 cells that mean "no fixed date"
 DATE_TEXT = re.compile(r"^(\d{4})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*[日号]?"
                        r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -114,7 +114,7 @@ def clean_row(number: int, raw: dict, headers: dict[str, str], errors: list[RowE
 def _choices(out: dict, raw: dict, fail) -> None:
     for key, allowed, default, what in (
             ("category", tuple(categories.names()), "其他", "问题类别"), ("severity", SEVERITIES, "一般", "严重程度"),
-            ("source", SOURCE_WORDS, "import", "发现方式"), ("status", STATUS_WORDS, "", "状态")):
+            ("source", SOURCE_WORDS, ProblemSource.IMPORT.value, "发现方式"), ("status", STATUS_WORDS, "", "状态")):
         try:
             out[key] = _choice(raw.get(key), allowed, default, what)
         except ValueError as exc:
@@ -133,9 +133,9 @@ def _dates(out: dict, raw: dict, fail) -> None:
     closed_on = out.pop("closed_at")
     out["closed_at"] = closed_moment(raw.get("closed_at"), closed_on) if closed_on else None
     if not out["status"]:
-        out["status"] = "closed" if closed_on else "open"
-    elif closed_on and out["status"] != "closed":
-        fail("closed_at", f"状态为“{STATUS_LABELS[out['status']]}”的问题不应有销号时间")
+        out["status"] = (ProblemStatus.CLOSED if closed_on else ProblemStatus.OPEN).value
+    elif closed_on and out["status"] != ProblemStatus.CLOSED:
+        fail("closed_at", f"状态为“{ProblemStatus(out['status']).label}”的问题不应有销号时间")
     found = out["found_on"]
     if found and out["deadline"] and out["deadline"] < found:
         fail("deadline", "整改时限不能早于发现时间")

@@ -2,21 +2,19 @@
 every error with its row and column), then all rows or none. Flush only; the caller commits."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from survey import audit
 from survey.clock import utcnow
 from survey.errors import Conflict, ValidationFailed
 from survey.extensions import db
-from survey.filling.problems import _next_codes
+from survey.ledger import creation
 from survey.ledger.import_read import RowError, read_ledger
 from survey.ledger.import_values import clean_row
-from survey.ledger.rules import STATUS_LABELS
-from survey.models import Problem, ProblemEvent, Round, Unit, User
+from survey.models import ProblemStatus, Problem, Round, Unit, User
 from survey.templating import CHINA
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -35,8 +33,8 @@ class Plan:
     @property
     def counts(self) -> dict[str, int]:
         """Status label -> rows, in the ledger's order."""
-        counts = {code: sum(1 for r in self.rows if r["status"] == code) for code in STATUS_LABELS}
-        return {STATUS_LABELS[code]: n for code, n in counts.items() if n}
+        counts = {s: sum(1 for r in self.rows if r["status"] == s) for s in ProblemStatus}
+        return {s.label: n for s, n in counts.items() if n}
 
     @property
     def preview(self) -> list[dict]:
@@ -115,7 +113,7 @@ def _explain(plan: Plan) -> None:
     if from_file:
         plan.notices.append(f"{from_file} 行使用表中“编号”列的编号作为问题编号。")
     if n - from_file:
-        seq = max(plan.round.problem_seq, _highest_in_pattern(plan.round, [r["code"] for r in rows]))
+        seq = max(plan.round.problem_seq, creation.highest_in_pattern(plan.round, [r["code"] for r in rows]))
         start = f"{plan.round.code}-{seq + 1:03d}"
         numbers = sum(1 for r in rows if r["code_was_number"])
         why = f"（其中 {numbers} 行的编号是纯数字，视为序号）" if numbers else ""
@@ -126,8 +124,8 @@ def _explain(plan: Plan) -> None:
     for key, text in counts.items():
         if k := sum(1 for r in rows if r.get(key)):
             plan.notices.append(f"{k} 行{text}。")
-    if k := sum(1 for r in rows if r["status"] == "closed" and r["closed_at"] is None):
-        plan.notices.append(f"{k} 个已销号的问题没有销号时间，导入后销号时间留空。")
+    if k := sum(1 for r in rows if r["status"] == ProblemStatus.CLOSED and r["closed_at"] is None):
+        plan.notices.append(f"{k} 个{ProblemStatus.CLOSED.label}的问题没有销号时间，导入后销号时间留空。")
 
 
 def import_ledger(actor: User | None, data: bytes, rnd: Round, filename: str = "") -> Plan:
@@ -135,20 +133,15 @@ def import_ledger(actor: User | None, data: bytes, rnd: Round, filename: str = "
     plan = plan_import(data, rnd)
     if plan.errors:
         raise ValidationFailed(FAILED, plan.errors)
-    _reserve_file_codes(rnd, [r["code"] for r in plan.rows if r["code"]])
     missing = sum(1 for r in plan.rows if not r["code"])
-    codes = iter(_next_codes(rnd.id, missing) if missing else ())
     actor_id = actor.id if actor is not None else None
-    problems = [_problem(row, row["code"] or next(codes), rnd, actor_id) for row in plan.rows]
-    db.session.add_all(problems)
     try:
-        db.session.flush()
+        problems = creation.create_problems(rnd, [_values(row) for row in plan.rows], actor_id=actor_id,
+                                            action="import", comment="从台账导入",
+                                            changes=[{"row": row["row"]} for row in plan.rows])
     except IntegrityError as exc:  # a number was taken between the check and now
         raise Conflict("导入期间编号被占用，未导入任何数据，请重新上传") from exc
-    db.session.add_all(ProblemEvent(problem_id=p.id, actor_id=actor_id, action="import", from_status="",
-                                    to_status=p.status, comment="从台账导入", changes={"row": row["row"]})
-                       for p, row in zip(problems, plan.rows))
-    by_status = {code: sum(1 for p in problems if p.status == code) for code in STATUS_LABELS}
+    by_status = {s.value: sum(1 for p in problems if p.status == s) for s in ProblemStatus}
     audit.record("ledger_import", actor=actor, actor_username="" if actor else "cli", target=rnd,
                  details={"file": filename[:200], "sheet": plan.sheet, "total": len(problems),
                           "by_status": {k: v for k, v in by_status.items() if v},
@@ -157,27 +150,10 @@ def import_ledger(actor: User | None, data: bytes, rnd: Round, filename: str = "
     return plan
 
 
-def _problem(row: dict, code: str, rnd: Round, actor_id: int | None) -> Problem:
-    return Problem(code=code, round_id=rnd.id, unit_id=row["unit_id"], category=row["category"],
-                   description=row["description"], source=row["source"], found_on=row["found_on"],
-                   severity=row["severity"], deadline=row["deadline"], status=row["status"],
-                   responsible_person=row["responsible_person"], measures=row["measures"],
-                   progress=row["progress"], result=row["result"], closed_at=row["closed_at"],
-                   created_by_id=actor_id)
-
-
-def _reserve_file_codes(rnd: Round, codes: list[str]) -> None:
-    """A number from the file in the round's own pattern (2023-045) moves the round's sequence past
-    it, so numbers given out later never collide with it."""
-    highest = _highest_in_pattern(rnd, codes)
-    if highest:
-        db.session.execute(update(Round).where(Round.id == rnd.id, Round.problem_seq < highest)
-                           .values(problem_seq=highest))
-
-
-def _highest_in_pattern(rnd: Round, codes: list[str]) -> int:
-    pattern = re.compile(rf"{re.escape(rnd.code)}-(\d{{1,9}})")
-    return max((int(m.group(1)) for c in codes if c and (m := pattern.fullmatch(c))), default=0)
+def _values(row: dict) -> dict:
+    names = ("code", "unit_id", "category", "description", "source", "found_on", "severity", "deadline", "status",
+             "responsible_person", "measures", "progress", "result", "closed_at")
+    return {name: row[name] for name in names}
 
 
 def latest_round() -> Round | None:

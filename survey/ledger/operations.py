@@ -8,8 +8,18 @@ from survey import audit
 from survey.clock import utcnow
 from survey.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from survey.extensions import db
-from survey.ledger import categories, rules
-from survey.models import Problem, ProblemEvent, RoundUnit, User
+from survey.ledger import categories, creation, rules
+from survey.ledger.transitions import BULK_ACTIONS, TRANSITIONS
+from survey.models import Problem, ProblemEvent, ProblemSource, ProblemStatus, Round, RoundUnit, Unit, User
+
+ACTIONS: dict = {}  # transition name -> its function below, one for every row of TRANSITIONS
+
+
+def _step(name: str):
+    def register(fn):
+        ACTIONS[name] = fn
+        return fn
+    return register
 
 
 def scope_of(problem: Problem) -> RoundUnit | None:
@@ -18,25 +28,24 @@ def scope_of(problem: Problem) -> RoundUnit | None:
 
 def _begin(actor: User, problem: Problem, action: str, lock_version: int | None, comment: str = "") -> str:
     """Check right, state and version; return the status before."""
+    t = TRANSITIONS[action]
     reason = rules.refusal(action, actor, problem, scope_of(problem))
     if reason:
-        allowed_role = bool(rules.roles_of(actor, problem, scope_of(problem)) & rules.TRANSITIONS[action].who)
+        allowed_role = bool(rules.roles_of(actor, problem, scope_of(problem)) & t.who)
         raise (InvalidTransition if allowed_role else NotAllowed)(reason)
     if lock_version is not None and lock_version != problem.lock_version:
         raise Conflict("该问题已被他人处理，请刷新后查看最新状态")
-    if rules.TRANSITIONS[action].needs_comment and not comment.strip():
+    if t.needs_comment and not comment.strip():
         raise DomainError("请填写理由", field="comment")
     return problem.status
 
 
 def _finish(actor: User, problem: Problem, action: str, before: str, comment: str = "",
             changes: dict | None = None) -> ProblemEvent:
-    target = rules.TRANSITIONS[action].target if action in rules.TRANSITIONS else None
+    target = TRANSITIONS[action].target
     if target:
-        problem.status = target
-    event = ProblemEvent(problem_id=problem.id, actor_id=actor.id, action=action, from_status=before,
-                         to_status=problem.status, comment=comment.strip()[:2000], changes=changes or {})
-    db.session.add(event)
+        problem.status = target.value
+    event = creation.record_event(problem, action, actor.id, before=before, comment=comment, changes=changes)
     db.session.flush()  # the version check (UPDATE ... WHERE lock_version) happens here
     return event
 
@@ -45,6 +54,7 @@ def _set(problem: Problem, **values) -> dict:
     return audit.changes(problem, values)
 
 
+@_step("accept")
 def accept(actor: User, problem: Problem, lock_version: int | None, *, measures: str, responsible_person: str,
            planned_on: date | None) -> ProblemEvent:
     before = _begin(actor, problem, "accept", lock_version)
@@ -57,6 +67,7 @@ def accept(actor: User, problem: Problem, lock_version: int | None, *, measures:
     return _finish(actor, problem, "accept", before, changes=changes)
 
 
+@_step("update_progress")
 def update_progress(actor: User, problem: Problem, lock_version: int | None, *, progress: str) -> ProblemEvent:
     before = _begin(actor, problem, "update_progress", lock_version)
     if not progress.strip():
@@ -64,6 +75,7 @@ def update_progress(actor: User, problem: Problem, lock_version: int | None, *, 
     return _finish(actor, problem, "update_progress", before, changes=_set(problem, progress=progress.strip()))
 
 
+@_step("report")
 def report(actor: User, problem: Problem, lock_version: int | None, *, result: str) -> ProblemEvent:
     before = _begin(actor, problem, "report", lock_version)
     if not result.strip():
@@ -71,17 +83,20 @@ def report(actor: User, problem: Problem, lock_version: int | None, *, result: s
     return _finish(actor, problem, "report", before, changes=_set(problem, result=result.strip()))
 
 
+@_step("verify")
 def verify(actor: User, problem: Problem, lock_version: int | None, *, comment: str = "") -> ProblemEvent:
     before = _begin(actor, problem, "verify", lock_version)
     changes = _set(problem, closed_at=utcnow(), closed_by_id=actor.id)
     return _finish(actor, problem, "verify", before, comment, changes)
 
 
+@_step("return")
 def return_problem(actor: User, problem: Problem, lock_version: int | None, *, comment: str) -> ProblemEvent:
     before = _begin(actor, problem, "return", lock_version, comment)
     return _finish(actor, problem, "return", before, comment)
 
 
+@_step("request_extension")
 def request_extension(actor: User, problem: Problem, lock_version: int | None, *, new_deadline: date | None,
                       comment: str) -> ProblemEvent:
     before = _begin(actor, problem, "request_extension", lock_version, comment)
@@ -91,29 +106,34 @@ def request_extension(actor: User, problem: Problem, lock_version: int | None, *
     return _finish(actor, problem, "request_extension", before, comment, changes)
 
 
+@_step("approve_extension")
 def approve_extension(actor: User, problem: Problem, lock_version: int | None, *, comment: str = "") -> ProblemEvent:
     before = _begin(actor, problem, "approve_extension", lock_version)
     changes = _set(problem, deadline=problem.extension_deadline, extension_deadline=None, extension_reason="")
     return _finish(actor, problem, "approve_extension", before, comment, changes)
 
 
+@_step("refuse_extension")
 def refuse_extension(actor: User, problem: Problem, lock_version: int | None, *, comment: str) -> ProblemEvent:
     before = _begin(actor, problem, "refuse_extension", lock_version, comment)
     changes = _set(problem, extension_deadline=None, extension_reason="")
     return _finish(actor, problem, "refuse_extension", before, comment, changes)
 
 
+@_step("cancel")
 def cancel(actor: User, problem: Problem, lock_version: int | None, *, comment: str) -> ProblemEvent:
     before = _begin(actor, problem, "cancel", lock_version, comment)
     return _finish(actor, problem, "cancel", before, comment)
 
 
+@_step("reopen")
 def reopen(actor: User, problem: Problem, lock_version: int | None, *, comment: str) -> ProblemEvent:
     before = _begin(actor, problem, "reopen", lock_version, comment)
     changes = _set(problem, closed_at=None, closed_by_id=None)
     return _finish(actor, problem, "reopen", before, comment, changes)
 
 
+@_step("set_deadline")
 def set_deadline(actor: User, problem: Problem, lock_version: int | None, *, deadline: date) -> ProblemEvent:
     before = _begin(actor, problem, "set_deadline", lock_version)
     if deadline < problem.found_on:
@@ -121,6 +141,7 @@ def set_deadline(actor: User, problem: Problem, lock_version: int | None, *, dea
     return _finish(actor, problem, "set_deadline", before, changes=_set(problem, deadline=deadline))
 
 
+@_step("set_category")
 def set_category(actor: User, problem: Problem, lock_version: int | None, *, category: str) -> ProblemEvent:
     before = _begin(actor, problem, "set_category", lock_version)
     if not categories.is_active(category):
@@ -128,15 +149,13 @@ def set_category(actor: User, problem: Problem, lock_version: int | None, *, cat
     return _finish(actor, problem, "set_category", before, changes=_set(problem, category=category))
 
 
-ACTIONS = {"accept": accept, "update_progress": update_progress, "report": report, "verify": verify,
-           "return": return_problem, "request_extension": request_extension,
-           "approve_extension": approve_extension, "refuse_extension": refuse_extension, "cancel": cancel,
-           "reopen": reopen, "set_deadline": set_deadline, "set_category": set_category}
+if set(ACTIONS) != set(TRANSITIONS):
+    raise RuntimeError(f"transitions without exactly one function: {set(ACTIONS) ^ set(TRANSITIONS)}")
 
 
 def bulk(actor: User, problems: list[Problem], action: str, **params) -> int:
     """The same transition applied one by one in the caller's transaction: all or nothing."""
-    if action not in ("set_deadline", "set_category", "verify") or not actor.is_admin:
+    if action not in BULK_ACTIONS or not actor.is_admin:
         raise NotAllowed("不支持的批量操作")
     if not problems:
         raise DomainError("请至少选择一个问题")
@@ -146,15 +165,12 @@ def bulk(actor: User, problems: list[Problem], action: str, **params) -> int:
     return len(problems)
 
 
-def create_problem(actor: User, *, rnd, unit, category: str, description: str, severity: str,
-                   deadline: date | None, found_on: date, on_site_result: str = "") -> Problem:
+def register_problem(actor: User, *, rnd: Round, unit: Unit, category: str, description: str, severity: str,
+                     deadline: date | None, found_on: date, on_site_result: str = "") -> Problem:
     """A problem recorded by hand (日常监督), or fixed during the visit (立行立改: created and
     closed in one step, with what was done on site)."""
-    from survey.filling.problems import _next_codes
-    from survey.models import RoundUnit as Scope
-
-    problem = Problem(round_id=rnd.id, unit_id=unit.id, unit=unit, status="open", found_on=found_on)
-    if not rules.roles_of(actor, problem, db.session.get(Scope, (rnd.id, unit.id))) & {rules.CHECKER, rules.ADMIN}:
+    probe = Problem(round_id=rnd.id, unit_id=unit.id, unit=unit, status=ProblemStatus.OPEN.value)
+    if not rules.roles_of(actor, probe, db.session.get(RoundUnit, (rnd.id, unit.id))) & {rules.CHECKER, rules.ADMIN}:
         raise NotAllowed("只有负责该单位的督导组成员或管理员可以登记问题")
     if not categories.is_active(category):
         raise DomainError("问题类别无效", field="category")
@@ -162,14 +178,21 @@ def create_problem(actor: User, *, rnd, unit, category: str, description: str, s
         raise DomainError("请填写问题描述", field="description")
     if deadline and deadline < found_on:
         raise DomainError("整改时限不能早于发现时间", field="deadline")
-    problem.code = _next_codes(rnd.id, 1)[0]
-    problem.category, problem.description, problem.severity = category, description.strip(), severity
-    problem.deadline, problem.source, problem.created_by_id = deadline, "daily", actor.id
-    db.session.add(problem)
-    db.session.flush()
-    _finish(actor, problem, "create", "", "手工登记")
+    problem = creation.create_problem(
+        rnd, actor_id=actor.id, comment="手工登记", unit_id=unit.id, category=category,
+        description=description.strip(), severity=severity, deadline=deadline, found_on=found_on,
+        source=ProblemSource.DAILY.value)
     if on_site_result.strip():
-        _set(problem, result=on_site_result.strip(), closed_at=utcnow(), closed_by_id=actor.id)
-        problem.status = "closed"
-        _finish(actor, problem, "close_on_site", "open", "立行立改", {"result": on_site_result.strip()})
+        close_on_site(actor, problem, on_site_result.strip())
     return problem
+
+
+def close_on_site(actor: User, problem: Problem, result: str) -> ProblemEvent:
+    """立行立改: what was done on site closes the new problem at once."""
+    before = problem.status
+    _set(problem, result=result, closed_at=utcnow(), closed_by_id=actor.id)
+    problem.status = ProblemStatus.CLOSED.value
+    event = creation.record_event(problem, "close_on_site", actor.id, before=before, comment="立行立改",
+                                  changes={"result": result})
+    db.session.flush()
+    return event

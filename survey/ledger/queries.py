@@ -10,7 +10,7 @@ from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
-from survey.models import Problem, RoundUnit, Unit, User
+from survey.models import OPEN, Problem, ProblemStatus, RoundUnit, Unit, User
 from survey.permissions import group_ids
 from survey.templating import CHINA
 
@@ -18,7 +18,6 @@ PAGE_SIZE = 30
 SORTS = {"code": Problem.code_key, "-code": Problem.code_key.desc(), "deadline": Problem.deadline,
          "-deadline": Problem.deadline.desc(), "found_on": Problem.found_on, "-found_on": Problem.found_on.desc(),
          "unit": Problem.unit_id, "status": Problem.status}
-OPEN = ("open", "in_progress", "pending_review")
 
 
 @dataclass
@@ -165,9 +164,9 @@ def todo_count(user: User, today: date, round_id: int | None = None) -> int:
     if round_id is not None:
         stmt = stmt.where(Problem.round_id == round_id)
     if user.is_liaison:
-        stmt = stmt.where(Problem.status.in_(("open", "in_progress")))
+        stmt = stmt.where(Problem.status.in_((ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS)))
     elif user.is_inspector:
-        stmt = stmt.where(Problem.status == "pending_review")
+        stmt = stmt.where(Problem.status == ProblemStatus.PENDING_REVIEW)
     else:
         stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline < today)
     return db.session.scalar(stmt) or 0
@@ -189,6 +188,7 @@ def source_answer(problem: Problem) -> dict | None:
     """The question and answer a problem was raised from, as text (None when it was not)."""
     from survey.models import Submission
     from survey.questionnaires.cache import version_view
+    from survey.questionnaires.display import answer_text
 
     if not problem.submission_id or not problem.question_name:
         return None
@@ -197,10 +197,5 @@ def source_answer(problem: Problem) -> dict | None:
     question = next((q for q in version.questions if q.name == problem.question_name), None)
     if question is None:
         return None
-    value = submission.answers.get(question.name)
-    labels = {o["name"]: o["label"] for o in question.options()}
-    if isinstance(value, list):
-        text = "、".join(labels.get(v, v) for v in value)
-    else:
-        text = labels.get(str(value), "" if value is None else str(value))
+    text = answer_text(question, submission.answers.get(question.name))
     return {"label": question.label, "answer": text or "（未作答）"}

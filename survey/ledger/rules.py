@@ -1,48 +1,13 @@
 """The problem state machine, who may act, and the derived 三色预警. No I/O here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from survey.clock import CHINA
-from survey.models import Problem, RoundUnit, User
-
-STATUS_LABELS = {"open": "待整改", "in_progress": "整改中", "pending_review": "待核验", "closed": "已销号",
-                 "cancelled": "已撤销"}
-ACTION_LABELS = {
-    "create": "登记问题", "accept": "接收整改", "update_progress": "更新进展", "report": "报告完成",
-    "verify": "核验销号", "return": "退回", "request_extension": "申请延期", "approve_extension": "批准延期",
-    "refuse_extension": "不予延期", "cancel": "撤销", "reopen": "重新打开", "close_on_site": "立行立改",
-    "set_deadline": "设定时限", "set_category": "调整类别", "import": "导入",
-    "add_evidence": "上传佐证材料", "remove_evidence": "删除佐证材料",
-}
-UNIT, CHECKER, ADMIN = "unit", "checker", "admin"
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset
-    target: str | None          # None: the status does not change
-    who: frozenset              # UNIT (the unit's liaison), CHECKER (an inspector covering the unit), ADMIN
-    needs_comment: bool = False
-
-
-TRANSITIONS = {t.name: t for t in (
-    Transition("accept", frozenset({"open"}), "in_progress", frozenset({UNIT})),
-    Transition("update_progress", frozenset({"in_progress"}), None, frozenset({UNIT})),
-    Transition("report", frozenset({"in_progress"}), "pending_review", frozenset({UNIT})),
-    Transition("verify", frozenset({"pending_review"}), "closed", frozenset({CHECKER, ADMIN})),
-    Transition("return", frozenset({"pending_review"}), "in_progress", frozenset({CHECKER, ADMIN}), True),
-    Transition("request_extension", frozenset({"open", "in_progress"}), None, frozenset({UNIT}), True),
-    Transition("approve_extension", frozenset({"open", "in_progress"}), None, frozenset({ADMIN})),
-    Transition("refuse_extension", frozenset({"open", "in_progress"}), None, frozenset({ADMIN}), True),
-    Transition("cancel", frozenset({"open", "in_progress", "pending_review"}), "cancelled", frozenset({ADMIN}), True),
-    Transition("reopen", frozenset({"closed", "cancelled"}), "in_progress", frozenset({ADMIN}), True),
-    Transition("set_deadline", frozenset({"open", "in_progress", "pending_review"}), None, frozenset({ADMIN})),
-    Transition("set_category", frozenset({"open", "in_progress", "pending_review", "closed"}), None,
-               frozenset({ADMIN})),
-)}
+from survey.ledger.transitions import (  # noqa: F401 (re-exported: the roles and the table)
+    ACTION_LABELS, ADMIN, CHECKER, TRANSITIONS, UNIT, Transition, action_label)
+from survey.models import FINAL, Problem, RoundUnit, User
+from survey.models.problem import STATUS_LABELS, status_label  # noqa: F401 (re-exported)
 
 
 def covering_group_id(problem: Problem, scope: RoundUnit | None) -> int | None:
@@ -69,14 +34,10 @@ def refusal(action: str, user: User, problem: Problem, scope: RoundUnit | None) 
     if t is None:
         return "不支持的操作"
     if not roles_of(user, problem, scope) & t.who:
-        return f"您无权对该问题执行“{ACTION_LABELS[action]}”"
+        return f"您无权对该问题执行“{t.label}”"
     if problem.status not in t.sources:
-        return f"问题当前为“{STATUS_LABELS[problem.status]}”，不能{ACTION_LABELS[action]}"
-    if action in ("approve_extension", "refuse_extension") and problem.extension_deadline is None:
-        return "该问题没有待审批的延期申请"
-    if action == "request_extension" and problem.extension_deadline is not None:
-        return "已有待审批的延期申请"
-    return None
+        return f"问题当前为“{status_label(problem.status)}”，不能{t.label}"
+    return t.guard(problem) if t.guard else None
 
 
 def allowed_actions(user: User, problem: Problem, scope: RoundUnit | None) -> list[str]:
@@ -85,7 +46,7 @@ def allowed_actions(user: User, problem: Problem, scope: RoundUnit | None) -> li
 
 def warning(problem: Problem, today: date, near_days: int = 7) -> str:
     """三色预警: red 逾期, yellow 临期, green on time; '' when closed, cancelled or without deadline."""
-    if problem.status in ("closed", "cancelled") or problem.deadline is None:
+    if problem.status in FINAL or problem.deadline is None:
         return ""
     if today > problem.deadline:
         return "red"

@@ -12,20 +12,22 @@ from sqlalchemy.orm.exc import StaleDataError
 from survey.errors import Conflict, DomainError
 from survey.extensions import db
 from survey.ledger import categories, operations, queries, rules
-from survey.models import Problem, Role, Round, Unit
+from survey.ledger.transitions import TRANSITIONS, action_label
+from survey.models import Problem, ProblemSource, ProblemStatus, Role, Round, Unit
+from survey.models.problem import source_label, status_label
 from survey.models.questionnaire import SEVERITIES
 from survey.permissions import admin_required, login_required, roles_required
 from survey.templating import CHINA
 from survey.viewutil import form_view
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
-ACTION_FIELDS = {
-    "accept": ("measures", "responsible_person", "planned_on"), "update_progress": ("progress",),
-    "report": ("result",), "verify": ("comment",), "return": ("comment",),
-    "request_extension": ("new_deadline", "comment"), "approve_extension": ("comment",),
-    "refuse_extension": ("comment",), "cancel": ("comment",), "reopen": ("comment",),
-    "set_deadline": ("deadline",), "set_category": ("category",),
-}
+# The problem's vocabulary in every template: {{ problem.status|status_label }}, {% for s in ProblemStatus %}
+for _name, _value in (("ProblemStatus", ProblemStatus), ("ProblemSource", ProblemSource),
+                      ("warning_labels", rules.WARNING_LABELS)):
+    bp.add_app_template_global(_value, _name)
+for _name, _value in (("status_label", status_label), ("source_label", source_label), ("action_label", action_label),
+                      ("warning", rules.warning), ("days_overdue", rules.days_overdue), ("days_open", rules.days_open)):
+    bp.add_app_template_filter(_value, _name)
 
 
 def today():
@@ -46,7 +48,7 @@ def index():
                            pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
                            rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
                            units=list(units), categories=categories.names(active_only=False), severities=SEVERITIES,
-                           statuses=rules.STATUS_LABELS, bulk_form=BulkForm() if current_user.is_admin else None,
+                           bulk_form=BulkForm() if current_user.is_admin else None,
                            undated={k: v for k, v in f.args().items() if k not in queries.DATE_ARGS})
 
 
@@ -54,13 +56,13 @@ def index():
 @login_required
 def detail(problem_id: int, form: ProblemActionForm | None = None, failed: str = ""):
     problem = queries.get_problem_or_404(current_user, problem_id)
-    actions = rules.allowed_actions(current_user, problem, operations.scope_of(problem))
+    actions = [TRANSITIONS[name] for name in rules.allowed_actions(current_user, problem, operations.scope_of(problem))]
     return render_template("ledger/detail.html", problem=problem, actions=actions, form=form or ProblemActionForm(),
-                           failed=failed, fields=ACTION_FIELDS, today=today(), near=near_days(),
+                           failed=failed, today=today(), near=near_days(),
                            source=queries.source_answer(problem))
 
 
-@bp.route("/<int:problem_id>/<any(" + ", ".join(ACTION_FIELDS) + "):action>", methods=["POST"])
+@bp.route("/<int:problem_id>/<any(" + ", ".join(TRANSITIONS) + "):action>", methods=["POST"])
 @login_required
 @form_view
 def act(problem_id: int, action: str):
@@ -68,7 +70,7 @@ def act(problem_id: int, action: str):
     form = ProblemActionForm()
     if not form.validate_on_submit():
         return detail(problem_id, form, action), 400
-    params = {name: _value(form, name) for name in ACTION_FIELDS[action]}
+    params = {name: _value(form, name) for name in TRANSITIONS[action].fields}
     lock = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
     try:
         try:
@@ -82,7 +84,7 @@ def act(problem_id: int, action: str):
             getattr(form, exc.field).errors = [exc.message]
         flash(exc.message, "error")
         return detail(problem_id, form, action), exc.status
-    flash(f"已{rules.ACTION_LABELS[action]}", "success")
+    flash(f"已{TRANSITIONS[action].label}", "success")
     return redirect(url_for("ledger.detail", problem_id=problem_id), 303)
 
 
@@ -107,7 +109,7 @@ def new():
         if rnd is None or unit is None:
             abort(400)
         try:
-            problem = operations.create_problem(
+            problem = operations.register_problem(
                 current_user, rnd=rnd, unit=unit, category=form.category.data, description=form.description.data,
                 severity=form.severity.data, deadline=form.deadline.data, found_on=form.found_on.data or today(),
                 on_site_result=form.on_site_result.data or "")

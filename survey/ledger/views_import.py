@@ -8,9 +8,7 @@ from sqlalchemy import select
 from forms.ledger_import import LedgerConfirmForm, LedgerImportForm
 from survey.errors import ValidationFailed
 from survey.extensions import db
-from survey.filling.problems import SOURCE_LABELS
 from survey.ledger import import_store, importing
-from survey.ledger.rules import STATUS_LABELS
 from survey.ledger.views import bp
 from survey.models import Round
 from survey.permissions import admin_required
@@ -32,8 +30,7 @@ def _page(form: LedgerImportForm, plan: importing.Plan | None = None,
           confirm: LedgerConfirmForm | None = None, errors: list | None = None):
     return render_template("ledger/import.html", form=form, plan=plan, confirm=confirm,
                            errors=errors if errors is not None else (plan.errors if plan else []),
-                           max_mb=importing.MAX_BYTES // 1024 // 1024, statuses=STATUS_LABELS,
-                           sources=SOURCE_LABELS)
+                           max_mb=importing.MAX_BYTES // 1024 // 1024)
 
 
 @bp.route("/import", methods=["GET", "POST"])

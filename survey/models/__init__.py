@@ -8,8 +8,10 @@ from survey.models.link import UnitLink
 from survey.models.questionnaire import (
     KIND_LABELS, TYPE_LABELS, Question, Questionnaire, QuestionnaireKind, QuestionnaireVersion,
     QuestionType, Section, VersionState)
-from survey.models.round import (
-    Evidence, Photo, Problem, ProblemEvent, Round, RoundUnit, Submission, SubmissionKind, SubmissionState)
+from survey.models.problem import (
+    FINAL, OPEN, Evidence, close_rate, Problem, ProblemEvent, ProblemSource, ProblemStatus, code_sort_key)
+from survey.models.round import Round, RoundUnit
+from survey.models.submission import Photo, Submission, SubmissionKind, SubmissionState
 from survey.models.unit import UNIT_CATEGORIES, Unit
 from survey.models.user import ROLE_LABELS, Role, User
 
@@ -21,5 +23,5 @@ __all__ = [
     "QuestionnaireVersion", "QuestionType", "Section", "VersionState", "Evidence", "Photo", "Problem", "ProblemEvent",
     "Round", "RoundUnit", "Submission", "SubmissionKind", "SubmissionState",
     "DEFAULT_CATEGORIES", "FALLBACK_CATEGORY", "ProblemCategory", "JOB_STATUS_LABELS", "ExportJob", "JobStatus",
-    "UnitLink",
+    "UnitLink", "FINAL", "OPEN", "ProblemSource", "ProblemStatus", "code_sort_key", "close_rate",
 ]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from survey.ledger.categories import names as category_names
-from survey.models import Problem, Round, Submission
+from survey.models import Problem, ProblemStatus, Round, Submission
 from survey.questionnaires.cache import QuestionView, VersionView, version_view
 from survey.visits import display, queries
 
@@ -119,7 +119,7 @@ def _split(problems: list[Problem], submission: Submission | None, items: set[st
     if submission is None:
         return by_item, by_category
     for p in problems:
-        if p.submission_id != submission.id or (submission.kind == "visit" and p.status == "cancelled"):
+        if p.submission_id != submission.id or (submission.kind == "visit" and p.status == ProblemStatus.CANCELLED):
             continue
         if p.question_name in items:
             by_item.setdefault(p.question_name, []).append(p)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from survey.extensions import db
 from survey.models import Photo
 from survey.questionnaires.cache import QuestionView, SectionView, VersionView
+from survey.questionnaires.display import answer_text, is_empty  # noqa: F401 (re-exported)
 from survey.xlsform.expressions import evaluate
 
 
@@ -26,33 +27,6 @@ class Answer:
     @property
     def is_empty(self) -> bool:
         return self.text == ""
-
-
-def is_empty(value) -> bool:
-    return value is None or value == "" or value == []
-
-
-def _number(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def answer_text(q: QuestionView, value) -> str:
-    """The answer in words: 是 / 否, option labels joined with 、, '7 分', '2 张照片'."""
-    if is_empty(value):
-        return ""
-    if q.type in ("check", "single", "multiple"):
-        labels = {o["name"]: o["label"] for o in q.options()}
-        values = value if isinstance(value, list) else [value]
-        return "、".join(labels.get(str(v), str(v)) for v in values)
-    if q.type == "score":
-        return f"{_number(value)} 分"
-    if q.type in ("integer", "decimal"):
-        return _number(value)
-    if q.type == "photo":
-        return f"{_number(value)} 张照片"
-    return str(value)
 
 
 def raises_problem(q: QuestionView, answers: dict) -> bool:
