@@ -11,14 +11,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, text, type_coerce, union_all
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey.extensions import db
 from survey.ledger.queries import OPEN, local_midnight, visible_to
 from survey.models import Problem, Round, RoundUnit, Submission, Unit, User
-from survey.permissions import group_ids
+from survey.permissions import covered_clause, covered_round_ids, scope_is_everything
 from survey.templating import CHINA
 
 EPOCH = date(1970, 1, 1)
@@ -75,18 +75,20 @@ def rate(closed: int, countable: int) -> float | None:
 
 def make_scope(user: User, rnd: Round | None) -> Scope:
     """The ledger's scope (visible_to) and the round. Across rounds, an inspector's scope is read in
-    parts, one per round of the groups and one for problems outside rounds, each still ANDed with
-    visible_to: every part reads one round's index range in order, where visible_to's OR over all the
-    rounds would make the database merge several ranges and sort (30-50 ms more per figure)."""
+    parts, one per round in which the groups cover a unit and one for every other problem (outside
+    rounds, or in a round the unit's own group covers it without being in its scope), each still
+    ANDed with visible_to: every part reads one round's index range in order, where visible_to's OR
+    over all the rounds would make the database merge several ranges and sort (30-50 ms more per
+    figure)."""
     base = visible_to(select(Problem.id), user).whereclause
     where = [] if base is None else [base]
     if rnd is not None:
         return Scope(user, rnd, [*where, Problem.round_id == rnd.id])
     if not user.is_inspector:
         return Scope(user, None, where)
-    rounds = db.session.scalars(select(RoundUnit.round_id.distinct()).where(
-        RoundUnit.group_id.in_(group_ids(user) or {0})))
-    parts = [[Problem.round_id == r] for r in sorted(rounds)] + [[Problem.round_id.is_(None)]]
+    rounds = covered_round_ids(user)
+    rest = or_(Problem.round_id.is_(None), Problem.round_id.not_in(rounds)) if rounds else None
+    parts = [[Problem.round_id == r] for r in rounds] + [[rest] if rest is not None else []]
     return Scope(user, None, where, parts)
 
 
@@ -106,8 +108,8 @@ def scope_figures(user: User, rnd: Round | None) -> dict:
     scope = select(RoundUnit.round_id, RoundUnit.unit_id)
     if rnd is not None:
         scope = scope.where(RoundUnit.round_id == rnd.id)
-    if user.is_inspector:
-        scope = scope.where(RoundUnit.group_id.in_(group_ids(user) or {0}))
+    if not scope_is_everything(user):
+        scope = scope.where(covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id))
     scope = scope.subquery()
     units = db.session.scalar(select(func.count(func.distinct(scope.c.unit_id))))
     subs = dict(db.session.execute(

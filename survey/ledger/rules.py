@@ -6,6 +6,7 @@ from datetime import date
 
 from survey.clock import CHINA
 from survey.models import Problem, RoundUnit, User
+from survey.permissions import ADMIN, CHECKER, UNIT, roles_of  # noqa: F401  (re-exported)
 
 STATUS_LABELS = {"open": "待整改", "in_progress": "整改中", "pending_review": "待核验", "closed": "已销号",
                  "cancelled": "已撤销"}
@@ -16,7 +17,8 @@ ACTION_LABELS = {
     "set_deadline": "设定时限", "set_category": "调整类别", "import": "导入",
     "add_evidence": "上传佐证材料", "remove_evidence": "删除佐证材料",
 }
-UNIT, CHECKER, ADMIN = "unit", "checker", "admin"
+# who may act (Transition.who): the unit's liaison, an inspector covering the unit, an administrator;
+# roles_of (the access policy) says which of these a user is for a problem.
 
 
 @dataclass(frozen=True)
@@ -43,24 +45,6 @@ TRANSITIONS = {t.name: t for t in (
     Transition("set_category", frozenset({"open", "in_progress", "pending_review", "closed"}), None,
                frozenset({ADMIN})),
 )}
-
-
-def covering_group_id(problem: Problem, scope: RoundUnit | None) -> int | None:
-    """The group that checks this problem: the round's assignment, else the unit's own group."""
-    if scope is not None and scope.group_id is not None:
-        return scope.group_id
-    return problem.unit.group_id if problem.unit else None
-
-
-def roles_of(user: User, problem: Problem, scope: RoundUnit | None) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    if user.is_admin:
-        return {ADMIN}
-    if user.is_liaison:
-        return {UNIT} if user.unit_id == problem.unit_id else set()
-    group_id = covering_group_id(problem, scope)
-    return {CHECKER} if group_id is not None and group_id in {g.id for g in user.groups} else set()
 
 
 def refusal(action: str, user: User, problem: Problem, scope: RoundUnit | None) -> str | None:
