@@ -153,3 +153,21 @@ def test_an_inspector_of_another_group_may_not_register_for_a_reassigned_unit(cl
         "description": "不该登记", "found_on": "2026-03-02"})
     assert resp.status_code == 403 and "只有负责该单位的督导组成员或管理员可以登记问题" in resp.get_data(as_text=True)
     assert db.session.scalar(select(Problem.id).where(Problem.description == "不该登记")) is None
+
+
+# --- the signed-link session is checked by its own hook ---------------------------------------
+
+def test_enforce_access_refuses_a_link_session_its_hook_did_not_check(app, db):
+    from flask import session
+    from werkzeug.exceptions import Forbidden
+
+    from survey.permissions import enforce_access
+    from survey.permissions.link_session import enforce_link_session
+
+    with app.test_request_context("/ledger"):
+        session["_user_id"] = "link:1:nonce"
+        with pytest.raises(Forbidden):
+            enforce_access()         # without the link hook, a link session reaches nothing
+    with app.test_request_context("/ledger"):
+        session["_user_id"] = "link:1:nonce"   # an unknown link: the hook answers (refusal page)
+        assert enforce_link_session()[1] == 403
