@@ -20,7 +20,7 @@ from survey.permissions.viewer import UNIT_KIND
 from tests.conftest import csrf_from
 from tests.factories import make_forms, make_group, make_unit, make_user
 
-# Situations: (round, unit). R is the round, R2 a later one; None: a problem outside rounds.
+# Situations: (round, unit). R is the round, R2 and R3 later ones; None: a problem outside rounds.
 SITUATIONS = {
     "own group":             ("R", "own"),        # unit in group A now; R assigns it to A
     "own group, outside":    (None, "own"),       # no round: the unit's current group (A)
@@ -29,6 +29,7 @@ SITUATIONS = {
     "reassigned, outside":   (None, "moved"),     # outside rounds its current group counts: A
     "round assigns no group": ("R", "unassigned"),  # in R's scope without a group; in group A now
     "unit not in the round": ("R", "outside"),    # not in R's scope at all; in group A
+    "not in a round A has no unit in": ("R3", "outside"),  # R3's scope is unit b only
     "unit without a group":  ("R", "orphan"),     # no group in R, none now
     "no group, outside":     (None, "orphan"),
     "other group's unit":    ("R", "b"),          # group B, R assigns B
@@ -44,6 +45,7 @@ TABLE = {
     "reassigned, outside":    (1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
     "round assigns no group": (1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
     "unit not in the round":  (1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+    "not in a round A has no unit in": (1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
     "unit without a group":   (1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     "no group, outside":      (1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     "other group's unit":     (1, 0, 1, 0, 0, 0, 1, 0, 0, 0),
@@ -71,7 +73,8 @@ def world(db):
     in_r = [units[k] for k in ("own", "moved", "unassigned", "orphan", "b")]
     rounds = {"R": _round(admin, forms, "政策批次", "P", in_r,
                           {units["moved"].id: b.id, units["unassigned"].id: None, units["orphan"].id: None}),
-              "R2": _round(admin, forms, "政策批次二", "Q", [units["own"]], {}), None: None}
+              "R2": _round(admin, forms, "政策批次二", "Q", [units["own"]], {}),
+              "R3": _round(admin, forms, "政策批次三", "S", [units["b"]], {}), None: None}
     db.session.flush()
     problems = {}
     for n, (name, (r, u)) in enumerate(SITUATIONS.items()):
@@ -115,6 +118,20 @@ def test_the_coverage_rule_in_python_and_in_sql_agrees_with_the_table(db, world,
         assert roles_of(user, problem) == ({ROLE[who]} if expected else set()), f"roles_of: {where}"
         if expected:  # a unit reached in some situation is one a unit picker offers
             assert problem.unit_id in sql_units, f"covered_units_clause: {where}"
+
+
+@pytest.mark.parametrize("who", ("admin", "inspector A", "inspector B", "liaison own"))
+def test_the_dashboard_counts_what_the_ledger_lists(db, world, who):
+    """Across rounds the dashboard reads an inspector's scope in parts (per round, outside rounds,
+    the other rounds): together they hold every problem of the scope, once."""
+    from survey.dashboard.queries import make_scope, status_figures
+    from survey.ledger.queries import LedgerFilter, query_ledger
+
+    user = world["who"][who]
+    expected = sum(row[WHO.index(who)] for row in TABLE.values())
+    _, listed = query_ledger(user, LedgerFilter(), date(2026, 3, 2), 7)
+    figures = status_figures(make_scope(user, None), date(2026, 3, 2), 7)
+    assert listed == figures.total == expected
 
 
 def test_a_viewer_is_computed_once_per_request(app, db, world):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select, text, type_coerce, union_all
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, text, type_coerce, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -75,11 +75,11 @@ def rate(closed: int, countable: int) -> float | None:
 
 def make_scope(user: User, rnd: Round | None) -> Scope:
     """The ledger's scope (visible_to) and the round. Across rounds, an inspector's scope is read in
-    parts, one per round in which the groups cover a unit and one for every other problem (outside
-    rounds, or in a round the unit's own group covers it without being in its scope), each still
-    ANDed with visible_to: every part reads one round's index range in order, where visible_to's OR
-    over all the rounds would make the database merge several ranges and sort (30-50 ms more per
-    figure)."""
+    parts, one per round in which the groups cover a unit of its scope, one for problems outside
+    rounds and one for the other rounds (where a unit outside a round's scope may still be covered
+    by its own group), each still ANDed with visible_to: every part reads index ranges in order,
+    where visible_to's OR over all the rounds would make the database merge several ranges and sort
+    (30-50 ms more per figure)."""
     base = visible_to(select(Problem.id), user).whereclause
     where = [] if base is None else [base]
     if rnd is not None:
@@ -87,9 +87,9 @@ def make_scope(user: User, rnd: Round | None) -> Scope:
     if not user.is_inspector:
         return Scope(user, None, where)
     rounds = covered_round_ids(user)
-    rest = or_(Problem.round_id.is_(None), Problem.round_id.not_in(rounds)) if rounds else None
-    parts = [[Problem.round_id == r] for r in rounds] + [[rest] if rest is not None else []]
-    return Scope(user, None, where, parts)
+    others = sorted(set(db.session.scalars(select(Round.id))) - set(rounds))
+    parts = [[Problem.round_id == r] for r in rounds] + [[Problem.round_id.is_(None)]]
+    return Scope(user, None, where, parts + ([[Problem.round_id.in_(others)]] if others else []))
 
 
 def _grouped(scope: Scope, keys: list, aggregates: list, extra=()) -> list:
