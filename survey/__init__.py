@@ -86,6 +86,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     from survey.permissions import enforce_access
+    from survey.permissions.link_session import enforce_link_session
 
     @app.before_request
     def start_request():
@@ -95,6 +96,7 @@ def register_hooks(app: Flask) -> None:
         unsafe = request.method not in SAFE_METHODS and not getattr(view, "reads_first", False)
         write_intent.set(unsafe or getattr(view, "writes", False))
 
+    app.before_request(enforce_link_session)  # a signed-link session: its own check, first
     app.before_request(enforce_access)
 
     @app.before_request

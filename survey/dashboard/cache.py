@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import AuditLog, ProblemEvent, Round, User
-from survey.permissions import group_ids
+from survey.permissions import viewer_of
 
 MAX_ENTRIES = 64
 _entries: OrderedDict[tuple, object] = OrderedDict()
@@ -32,7 +32,7 @@ def data_version() -> tuple:
 
 
 def scope_key(user: User) -> tuple:
-    return ("admin",) if user.is_admin else ("groups", tuple(sorted(group_ids(user))))
+    return viewer_of(user).key
 
 
 def cached_figures(user: User, rnd: Round | None, today: date, near_days: int, compute):

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from survey.extensions import db
 from survey.ledger.queries import OPEN, local_midnight, visible_to
 from survey.models import Problem, ProblemStatus, Round, RoundUnit, Submission, Unit, User, close_rate
-from survey.permissions import group_ids
+from survey.permissions import covered_clause, covered_round_ids, scope_is_everything
 from survey.templating import CHINA
 
 EPOCH = date(1970, 1, 1)
@@ -70,19 +70,21 @@ class Week:
 
 def make_scope(user: User, rnd: Round | None) -> Scope:
     """The ledger's scope (visible_to) and the round. Across rounds, an inspector's scope is read in
-    parts, one per round of the groups and one for problems outside rounds, each still ANDed with
-    visible_to: every part reads one round's index range in order, where visible_to's OR over all the
-    rounds would make the database merge several ranges and sort (30-50 ms more per figure)."""
+    parts, one per round in which the groups cover a unit of its scope, one for problems outside
+    rounds and one for the other rounds (where a unit outside a round's scope may still be covered
+    by its own group), each still ANDed with visible_to: every part reads index ranges in order,
+    where visible_to's OR over all the rounds would make the database merge several ranges and sort
+    (30-50 ms more per figure)."""
     base = visible_to(select(Problem.id), user).whereclause
     where = [] if base is None else [base]
     if rnd is not None:
         return Scope(user, rnd, [*where, Problem.round_id == rnd.id])
     if not user.is_inspector:
         return Scope(user, None, where)
-    rounds = db.session.scalars(select(RoundUnit.round_id.distinct()).where(
-        RoundUnit.group_id.in_(group_ids(user) or {0})))
-    parts = [[Problem.round_id == r] for r in sorted(rounds)] + [[Problem.round_id.is_(None)]]
-    return Scope(user, None, where, parts)
+    rounds = covered_round_ids(user)
+    others = sorted(set(db.session.scalars(select(Round.id))) - set(rounds))
+    parts = [[Problem.round_id == r] for r in rounds] + [[Problem.round_id.is_(None)]]
+    return Scope(user, None, where, parts + ([[Problem.round_id.in_(others)]] if others else []))
 
 
 def _grouped(scope: Scope, keys: list, aggregates: list, extra=()) -> list:
@@ -101,8 +103,8 @@ def scope_figures(user: User, rnd: Round | None) -> dict:
     scope = select(RoundUnit.round_id, RoundUnit.unit_id)
     if rnd is not None:
         scope = scope.where(RoundUnit.round_id == rnd.id)
-    if user.is_inspector:
-        scope = scope.where(RoundUnit.group_id.in_(group_ids(user) or {0}))
+    if not scope_is_everything(user):
+        scope = scope.where(covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id))
     scope = scope.subquery()
     units = db.session.scalar(select(func.count(func.distinct(scope.c.unit_id))))
     subs = dict(db.session.execute(

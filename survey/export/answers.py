@@ -13,7 +13,7 @@ from survey.export.rows import Column
 from survey.export.xlsx import Book
 from survey.extensions import db
 from survey.models import Round, RoundUnit, Submission, SubmissionState, Unit, User
-from survey.permissions import group_ids
+from survey.permissions import covered_clause, scope_is_everything
 from survey.questionnaires.cache import version_view
 from survey.questionnaires.display import answer_text, is_empty
 from survey.templating import CHINA
@@ -31,11 +31,11 @@ UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def visible_unit_ids(user: User, rnd: Round) -> set[int] | None:
-    """None: every unit (an administrator); else the units the inspector's groups visit in the round."""
-    if user.is_admin:
+    """None: every unit (an administrator); else the units of the round the user covers."""
+    if scope_is_everything(user):
         return None
     return set(db.session.scalars(select(RoundUnit.unit_id).where(
-        RoundUnit.round_id == rnd.id, RoundUnit.group_id.in_(group_ids(user) or {0}))))
+        RoundUnit.round_id == rnd.id, covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id))))
 
 
 def file_name(rnd: Round, kind: str, today: date) -> str:

@@ -15,7 +15,7 @@ from survey.export.xlsx import XLSX_MIMETYPE
 from survey.extensions import db
 from survey.ledger.queries import LedgerFilter
 from survey.models import Role, Round
-from survey.permissions import login_required, roles_required
+from survey.permissions import can_export_answers, login_required, roles_required
 from survey.queries import get_or_404
 from survey.storage import get_storage
 from survey.templating import CHINA
@@ -60,7 +60,7 @@ def answers_xlsx(round_id: int):
     kind = request.args.get("kind", "self_check")
     if kind not in answers.KINDS:
         raise DomainError("导出类型无效：kind 只能是 self_check（自查）或 visit（上门问诊）")
-    if answers.visible_unit_ids(current_user, rnd) == set():
+    if not can_export_answers(current_user, rnd.id):
         raise NotAllowed("您所在的督导组在本批次没有负责的单位")
     now = utcnow()
     _write(lambda: operations.record_export(current_user, f"answers_{kind}", {"round": rnd.id}))

@@ -8,7 +8,7 @@ from survey.extensions import db
 from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import (Questionnaire, QuestionnaireVersion, Round, RoundUnit, Submission, Unit,
                            User, VersionState)
-from survey.permissions import group_ids
+from survey.permissions import covered_clause, scope_is_everything
 from survey.questionnaires.display import answer_text
 
 
@@ -23,10 +23,8 @@ def published_versions(kind: str) -> list[QuestionnaireVersion]:
 
 def rounds_for(user: User) -> list[Round]:
     stmt = select(Round).order_by(Round.starts_on.desc(), Round.id.desc())
-    if user.is_liaison:
-        stmt = stmt.join(RoundUnit).where(RoundUnit.unit_id == user.unit_id)
-    elif user.is_inspector:
-        stmt = stmt.join(RoundUnit).where(RoundUnit.group_id.in_(group_ids(user))).distinct()
+    if not scope_is_everything(user):  # the rounds in which the user covers a unit
+        stmt = stmt.join(RoundUnit).where(covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id)).distinct()
     return list(db.session.scalars(stmt))
 
 
@@ -35,10 +33,8 @@ def round_board(rnd: Round, user: User, show: str = "") -> list[dict]:
     not_submitted / not_visited keeps the units still to do."""
     stmt = (select(RoundUnit).where(RoundUnit.round_id == rnd.id)
             .options(selectinload(RoundUnit.unit), selectinload(RoundUnit.group)))
-    if user.is_inspector:
-        stmt = stmt.where(RoundUnit.group_id.in_(group_ids(user)))
-    elif user.is_liaison:
-        stmt = stmt.where(RoundUnit.unit_id == user.unit_id)
+    if not scope_is_everything(user):
+        stmt = stmt.where(covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id))
     scope = sorted(db.session.scalars(stmt), key=lambda s: s.unit_id)
     subs = {(s.unit_id, s.kind): s for s in db.session.scalars(
         select(Submission).where(Submission.round_id == rnd.id))}

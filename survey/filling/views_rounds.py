@@ -10,7 +10,7 @@ from forms.filling import RoundForm
 from survey.filling import bp, operations, queries
 from survey.models import UNIT_CATEGORIES, QuestionnaireVersion, Round, RoundUnit, Unit
 from survey.models import Role
-from survey.permissions import admin_required, group_ids, login_required, roles_required
+from survey.permissions import admin_required, can_view_round, can_visit, login_required, roles_required
 from survey.viewutil import form_view, submit, writes
 
 
@@ -60,7 +60,7 @@ def round_detail(round_id: int):
     if current_user.is_liaison:
         return redirect(url_for("filling.self_check", round_id=rnd.id))
     status = request.args.get("show", "")
-    if current_user.is_inspector and not queries.round_board(rnd, current_user):
+    if not can_view_round(current_user, rnd.id):
         abort(403)
     board = queries.round_board(rnd, current_user, status)
     return render_template("rounds/detail.html", round=rnd, board=board, show=status)
@@ -74,10 +74,10 @@ def round_progress(round_id: int):
     from survey.templating import CHINA
 
     rnd = queries.get_or_404(Round, round_id)
+    if not can_view_round(current_user, rnd.id):
+        abort(403)
     show = request.args.get("show", "")
     board = queries.progress_board(rnd, current_user, utcnow().astimezone(CHINA).date(), show)
-    if current_user.is_inspector and not board["totals"]["units"]:
-        abort(403)
     return render_template("rounds/progress.html", round=rnd, board=board, show=show,
                            states=queries.SELF_CHECK_STATES)
 
@@ -103,7 +103,7 @@ def visit(round_id: int, unit_id: int):
 
     rnd = queries.get_or_404(Round, round_id)
     scope = queries.get_or_404(RoundUnit, (round_id, unit_id))
-    if scope.group_id not in group_ids(current_user):
+    if not can_visit(current_user, round_id, unit_id):
         abort(403)
     submission = operations.open_submission(rnd, scope.unit, "visit", current_user)
     db.session.commit()

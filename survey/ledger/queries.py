@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import abort
-from sqlalchemy import Integer, Select, and_, column, func, or_, select, text
+from sqlalchemy import Integer, Select, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
-from survey.models import OPEN, Problem, ProblemStatus, RoundUnit, Unit, User
-from survey.permissions import group_ids
+from survey.models import OPEN, Problem, ProblemStatus, Unit, User
+from survey.permissions import covered_clause, covered_units_clause, scope_is_everything
 from survey.templating import CHINA
 
 PAGE_SIZE = 30
@@ -75,23 +75,10 @@ def local_midnight(day: date) -> datetime:
 
 
 def visible_to(stmt: Select, user: User) -> Select:
-    """A liaison sees the unit's problems; an inspector those of the units the groups cover (in each
-    round, the units assigned to the groups; outside rounds, the groups' own units). The inspector's
-    scope is spelled out as (round, units) pairs, so the database filters with indexes instead of
-    checking every problem row by row."""
-    if user.is_admin:
+    """The problems user may see: the access policy's coverage rule (survey.permissions.coverage)."""
+    if scope_is_everything(user):
         return stmt
-    if user.is_liaison:
-        return stmt.where(Problem.unit_id == user.unit_id)
-    groups = group_ids(user) or {0}
-    by_round: dict[int, list[int]] = {}
-    for round_id, unit_id in db.session.execute(
-            select(RoundUnit.round_id, RoundUnit.unit_id).where(RoundUnit.group_id.in_(groups))):
-        by_round.setdefault(round_id, []).append(unit_id)
-    own_units = list(db.session.scalars(select(Unit.id).where(Unit.group_id.in_(groups))))
-    clauses = [and_(Problem.round_id == r, Problem.unit_id.in_(units)) for r, units in sorted(by_round.items())]
-    clauses.append(and_(Problem.round_id.is_(None), Problem.unit_id.in_(own_units or [0])))
-    return stmt.where(or_(*clauses))
+    return stmt.where(covered_clause(user, Problem.round_id, Problem.unit_id))
 
 
 def apply_filter(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> Select:
@@ -173,15 +160,9 @@ def todo_count(user: User, today: date, round_id: int | None = None) -> int:
 
 
 def visible_units_stmt(user: User) -> Select:
-    """Units the user may file problems for or filter by."""
+    """Units the user may file problems for or filter by (covered in some round or outside rounds)."""
     stmt = select(Unit).where(Unit.is_disabled.is_(False)).order_by(Unit.id)
-    if user.is_liaison:
-        return stmt.where(Unit.id == user.unit_id)
-    if user.is_inspector:
-        groups = group_ids(user) or {0}
-        covered = select(RoundUnit.unit_id).where(RoundUnit.group_id.in_(groups))
-        return stmt.where(or_(Unit.group_id.in_(groups), Unit.id.in_(covered)))
-    return stmt
+    return stmt if scope_is_everything(user) else stmt.where(covered_units_clause(user, Unit.id))
 
 
 def source_answer(problem: Problem) -> dict | None:

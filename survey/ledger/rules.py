@@ -4,28 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 from survey.clock import CHINA
-from survey.ledger.transitions import (  # noqa: F401 (re-exported: the roles and the table)
-    ACTION_LABELS, ADMIN, CHECKER, TRANSITIONS, UNIT, Transition, action_label)
+from survey.ledger.transitions import (  # noqa: F401 (re-exported: the table)
+    ACTION_LABELS, TRANSITIONS, Transition, action_label)
 from survey.models import FINAL, Problem, RoundUnit, User
 from survey.models.problem import STATUS_LABELS, status_label  # noqa: F401 (re-exported)
-
-
-def covering_group_id(problem: Problem, scope: RoundUnit | None) -> int | None:
-    """The group that checks this problem: the round's assignment, else the unit's own group."""
-    if scope is not None and scope.group_id is not None:
-        return scope.group_id
-    return problem.unit.group_id if problem.unit else None
-
-
-def roles_of(user: User, problem: Problem, scope: RoundUnit | None) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    if user.is_admin:
-        return {ADMIN}
-    if user.is_liaison:
-        return {UNIT} if user.unit_id == problem.unit_id else set()
-    group_id = covering_group_id(problem, scope)
-    return {CHECKER} if group_id is not None and group_id in {g.id for g in user.groups} else set()
+from survey.permissions import ADMIN, CHECKER, UNIT, roles_of  # noqa: F401  (re-exported)
 
 
 def refusal(action: str, user: User, problem: Problem, scope: RoundUnit | None) -> str | None:

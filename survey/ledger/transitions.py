@@ -8,8 +8,8 @@ from typing import Callable
 
 from survey.models import FINAL, OPEN, Problem
 from survey.models import ProblemStatus as S
+from survey.permissions import ADMIN, CHECKER, UNIT  # who may act: the roles the access policy assigns
 
-UNIT, CHECKER, ADMIN = "unit", "checker", "admin"   # the unit's liaison, an inspector covering it, an admin
 Guard = Callable[[Problem], "str | None"]
 
 

@@ -14,7 +14,7 @@ from survey.links import bp, operations, queries
 from survey.links import session as link_session
 from survey.links.qr import qr_svg
 from survey.models import Role, Round, RoundUnit, Submission, Unit
-from survey.permissions import admin_required, login_required, public, roles_required
+from survey.permissions import admin_required, covers, login_required, public, roles_required
 from survey.queries import get_or_404
 from survey.templating import CHINA
 from survey.viewutil import writes
@@ -68,7 +68,7 @@ def unit_entry(round_id: int, unit_id: int):
     scope = get_or_404(RoundUnit, (round_id, unit_id))
     if not current_user.is_liaison:
         return redirect(url_for("filling.round_detail", round_id=round_id))
-    if current_user.unit_id != unit_id:
+    if not covers(current_user, round_id, unit_id):
         raise NotAllowed(f"这是“{scope.unit.name}”的链接，您的账号属于其他单位，不能打开。")
     return redirect(url_for("filling.self_check", round_id=round_id))
 

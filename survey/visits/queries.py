@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from survey.extensions import db
 from survey.ledger.queries import OPEN, visible_to
 from survey.models import Problem, Role, Round, RoundUnit, Submission, User
-from survey.permissions import group_ids
+from survey.permissions import covered_clause, scope_is_everything
 
 
 def scope_or_404(round_id: int, unit_id: int) -> RoundUnit:
@@ -21,11 +21,11 @@ def scope_or_404(round_id: int, unit_id: int) -> RoundUnit:
 
 
 def visible_scope(rnd: Round, user: User) -> list[RoundUnit]:
-    """The units of the round an administrator (all) or an inspector (the groups' units) may compare."""
+    """The units of the round an administrator (all) or an inspector (those covered) may compare."""
     stmt = (select(RoundUnit).where(RoundUnit.round_id == rnd.id)
             .options(selectinload(RoundUnit.unit), selectinload(RoundUnit.group)).order_by(RoundUnit.unit_id))
-    if not user.is_admin:
-        stmt = stmt.where(RoundUnit.group_id.in_(group_ids(user) or {0}))
+    if not scope_is_everything(user):
+        stmt = stmt.where(covered_clause(user, RoundUnit.round_id, RoundUnit.unit_id))
     return list(db.session.scalars(stmt))
 
 

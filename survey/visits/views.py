@@ -8,7 +8,7 @@ from survey.clock import utcnow
 from survey.database import writing
 from survey.extensions import db
 from survey.models import Round, RoundUnit
-from survey.permissions import login_required
+from survey.permissions import can_view_round_papers, can_view_unit_papers, login_required
 from survey.queries import get_or_404
 from survey.templating import CHINA
 from survey.visits import access, bp, queries
@@ -17,10 +17,10 @@ from survey.visits.pack import build_pack
 from survey.visits.report import build_report
 
 
-def _refuse(status: int, page: str, rnd: Round, scope: RoundUnit | None = None):
-    """Answer 403/404, on record: a 403 is audited by survey.errors.audit_denied (every 403 is); a
-    liaison's 404 here, in a write transaction of its own."""
-    if status == 403:
+def _refuse(page: str, rnd: Round, scope: RoundUnit | None = None):
+    """Answer 403, or 404 to a liaison (as for other units' records), on record: a 403 is audited by
+    survey.errors.audit_denied (every 403 is); a liaison's 404 here, in a write transaction of its own."""
+    if not current_user.is_liaison:
         abort(403)
     key = (rnd.id, scope.unit_id if scope else None)
     db.session.rollback()
@@ -28,14 +28,13 @@ def _refuse(status: int, page: str, rnd: Round, scope: RoundUnit | None = None):
         scope = db.session.get(RoundUnit, key) if key[1] else None
         access.record_refusal(current_user, page, db.session.get(Round, key[0]), scope)
         db.session.commit()
-    abort(status)
+    abort(404)
 
 
 def _scope(round_id: int, unit_id: int, page: str) -> RoundUnit:
     scope = queries.scope_or_404(round_id, unit_id)
-    status = access.unit_refusal(current_user, scope)
-    if status:
-        _refuse(status, page, scope.round, scope)
+    if not can_view_unit_papers(current_user, round_id, unit_id):
+        _refuse(page, scope.round, scope)
     return scope
 
 
@@ -43,9 +42,8 @@ def _scope(round_id: int, unit_id: int, page: str) -> RoundUnit:
 @login_required
 def ranking(round_id: int):
     rnd = get_or_404(Round, round_id)
-    status = access.round_refusal(current_user, rnd)
-    if status:
-        _refuse(status, "ranking", rnd)
+    if not can_view_round_papers(current_user, rnd.id):
+        _refuse("ranking", rnd)
     ranked = round_ranking(rnd, queries.visible_scope(rnd, current_user))
     return render_template("visits/ranking.html", round=rnd, ranked=ranked)
 
