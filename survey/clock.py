@@ -1,7 +1,7 @@
 """The one place the application asks for the time, so tests can move it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "CST")  # dates people see (deadlines, 发现/销号时间) are China dates
 _frozen: datetime | None = None
@@ -16,3 +16,13 @@ def freeze(moment: datetime | None) -> None:
     """Pin the clock to moment (aware UTC), or release it with None."""
     global _frozen
     _frozen = moment
+
+
+def china_date(moment: datetime) -> date:
+    """The date a person in China sees for an aware moment."""
+    return moment.astimezone(CHINA).date()
+
+
+def today() -> date:
+    """Today in China time: every date the product derives (发现时间, 问诊日期, 逾期, exports) uses it."""
+    return china_date(utcnow())

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, request
 from flask_login import current_user
 
-from survey.clock import CHINA  # re-exported: views import it from here
+from survey.clock import CHINA, today
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -23,13 +23,12 @@ def _todo() -> int:
     """The to-do count on the 台账 tab, computed once per request."""
     from flask import g
 
-    from survey.clock import utcnow
     from survey.ledger.queries import todo_count
 
     if "todo_count" not in g:
         from survey.links.session import scope
         link = scope()  # a signed link reaches one round only: so does its badge
-        g.todo_count = todo_count(current_user, utcnow().astimezone(CHINA).date(),
+        g.todo_count = todo_count(current_user, today(),
                                   round_id=link.round_id if link else None)
     return g.todo_count
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from survey.extensions import db
 from survey.queries import get_or_404  # noqa: F401  (re-exported for the views)
 from survey.models import AuditLog, Role, SupervisionGroup, Unit, User
-from survey.templating import CHINA
+from survey.clock import CHINA
 
 PAGE_SIZE = 50
 

@@ -19,7 +19,7 @@ from survey.extensions import db
 from survey.ledger.queries import OPEN, local_midnight, visible_to
 from survey.models import Problem, ProblemStatus, Round, RoundUnit, Submission, Unit, User, close_rate
 from survey.permissions import covered_clause, covered_round_ids, scope_is_everything
-from survey.templating import CHINA
+from survey.clock import china_date
 
 EPOCH = date(1970, 1, 1)
 JULIAN_EPOCH = 2440587.5        # julianday('1970-01-01')
@@ -188,7 +188,7 @@ def _last_activity(scope: Scope) -> date | None:
     last_found, last_closed = db.session.execute(select(
         select(func.max(Problem.found_on)).where(*scope.where).scalar_subquery(),
         select(func.max(Problem.closed_at)).where(*scope.where, *_closed()).scalar_subquery())).one()
-    ends = [d for d in (last_found, last_closed and last_closed.astimezone(CHINA).date()) if d]
+    ends = [d for d in (last_found, last_closed and china_date(last_closed)) if d]
     return max(ends) if ends else None
 
 

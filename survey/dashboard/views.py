@@ -4,17 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
-from survey.clock import utcnow
+from survey.clock import today
 from survey.dashboard import present, queries
 from survey.models import Role, Round
 from survey.permissions import roles_required
-from survey.templating import CHINA
 
 bp = Blueprint("dashboard", __name__)
 
 
-def today():
-    return utcnow().astimezone(CHINA).date()
 
 
 def near_days() -> int:

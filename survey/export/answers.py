@@ -16,7 +16,7 @@ from survey.models import Round, RoundUnit, Submission, SubmissionState, Unit, U
 from survey.permissions import covered_clause, scope_is_everything
 from survey.questionnaires.cache import version_view
 from survey.questionnaires.display import answer_text, is_empty
-from survey.templating import CHINA
+from survey.clock import CHINA
 
 KINDS = {"self_check": "单位自查表", "visit": "上门问诊记录"}
 FIXED = (Column("序号", "int", 6, 6), Column("单位", "text", 12, 24), Column("提交时间", "datetime", 17, 17),

@@ -9,13 +9,12 @@ from typing import Callable
 
 from flask import current_app
 
-from survey.clock import utcnow
+from survey.clock import china_date, utcnow
 from survey.export import queries, rows
 from survey.export.xlsx import Book, Sheet
 from survey.ledger.categories import names as category_names
 from survey.ledger.queries import LedgerFilter
 from survey.models import User
-from survey.templating import CHINA
 
 PROGRESS_EVERY = 2000
 Progress = Callable[[int], None]
@@ -35,7 +34,7 @@ class LedgerSpec:
     @classmethod
     def current(cls, user: User | None, f: LedgerFilter) -> "LedgerSpec":
         now = utcnow()
-        return cls(user, f, now.astimezone(CHINA).date(), int(current_app.config.get("NEAR_DEADLINE_DAYS", 7)),
+        return cls(user, f, china_date(now), int(current_app.config.get("NEAR_DEADLINE_DAYS", 7)),
                    current_app.config.get("DISTRICT_NAME", ""), now)
 
     @property

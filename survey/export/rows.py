@@ -10,7 +10,7 @@ from datetime import date, datetime
 from survey.ledger import rules
 from survey.models import ProblemStatus, close_rate
 from survey.models.problem import source_label, status_label
-from survey.templating import CHINA
+from survey.clock import CHINA, china_date
 
 STATUSES = tuple(s.value for s in ProblemStatus)
 
@@ -75,7 +75,7 @@ def conditions(f, round_name: str | None, unit_name: str | None, near_days: int)
 
 
 def local_date(moment: datetime | None) -> date | None:
-    return moment.astimezone(CHINA).date() if moment is not None else None
+    return china_date(moment) if moment is not None else None
 
 
 def ledger_row(seq: int, r, today: date, near_days: int) -> tuple[tuple, str]:

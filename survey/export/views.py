@@ -7,7 +7,7 @@ import io
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from survey.clock import utcnow
+from survey.clock import china_date, utcnow
 from survey.database import writing
 from survey.errors import DomainError, NotAllowed
 from survey.export import answers, jobs, ledger, operations
@@ -18,7 +18,6 @@ from survey.models import Role, Round
 from survey.permissions import can_export_answers, login_required, roles_required
 from survey.queries import get_or_404
 from survey.storage import get_storage
-from survey.templating import CHINA
 
 bp = Blueprint("export", __name__)
 
@@ -65,7 +64,7 @@ def answers_xlsx(round_id: int):
     now = utcnow()
     _write(lambda: operations.record_export(current_user, f"answers_{kind}", {"round": rnd.id}))
     data, _ = answers.to_bytes(rnd, kind, current_user, now)
-    return _send(data, answers.file_name(rnd, kind, now.astimezone(CHINA).date()))
+    return _send(data, answers.file_name(rnd, kind, china_date(now)))
 
 
 @bp.route("/exports/<int:job_id>")

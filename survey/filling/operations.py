@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from survey import audit
-from survey.clock import utcnow
+from survey.clock import today, utcnow
 from survey.errors import Conflict, DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from survey.extensions import db
 from survey.filling.answers import clean_answers
@@ -67,7 +67,7 @@ def open_submission(rnd: Round, unit: Unit, kind: str, actor: User) -> Submissio
     submission = Submission(round_id=rnd.id, unit_id=unit.id, kind=kind, version_id=version.id,
                             updated_by_id=actor.id)
     if kind == SubmissionKind.VISIT.value:
-        submission.facts = {"visit_date": utcnow().date().isoformat(), "place": unit.name,
+        submission.facts = {"visit_date": today().isoformat(), "place": unit.name,
                             "member_ids": [actor.id], "attendees": ""}
     try:
         with db.session.begin_nested():
@@ -195,7 +195,7 @@ def _found_on(submission: Submission) -> date:
     try:
         return date.fromisoformat(submission.facts.get("visit_date", ""))
     except (ValueError, AttributeError):
-        return utcnow().date()
+        return today()
 
 
 def photo_counts(submission: Submission) -> dict[str, int]:

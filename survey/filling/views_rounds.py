@@ -1,8 +1,6 @@
 """Rounds (检查批次): list, open, board; entry points to a self-check or a visit."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -12,6 +10,7 @@ from survey.models import UNIT_CATEGORIES, QuestionnaireVersion, Round, RoundUni
 from survey.models import Role
 from survey.permissions import admin_required, can_view_round, can_visit, login_required, roles_required
 from survey.viewutil import form_view, submit, writes
+from survey.clock import today
 
 
 @bp.route("/rounds")
@@ -32,13 +31,13 @@ def round_new():
     form.categories.choices = [(c, c) for c in UNIT_CATEGORIES]
     form.unit_ids.choices = [(u.id, u.name) for u in queries.units_for_scope("all", [], [])]
     if not form.is_submitted():
-        year = date.today().year
+        year = today().year
         form.code.data, form.name.data = str(year), f"{year}年廉洁机关建设上门问诊"
     created = {}
     ok, status = submit(form, lambda: created.setdefault("r", operations.create_round(
         current_user, name=form.name.data.strip(), code=form.code.data.strip(),
-        starts_on=form.starts_on.data or date.today(), ends_on=form.ends_on.data or date.today(),
-        self_check_deadline=form.self_check_deadline.data or form.ends_on.data or date.today(),
+        starts_on=form.starts_on.data or today(), ends_on=form.ends_on.data or today(),
+        self_check_deadline=form.self_check_deadline.data or form.ends_on.data or today(),
         self_check_version=_version(form.self_check_version_id.data),
         onsite_version=_version(form.onsite_version_id.data),
         units=queries.units_for_scope(form.scope.data, form.categories.data or [], form.unit_ids.data or []))))
@@ -70,14 +69,11 @@ def round_detail(round_id: int):
 @roles_required(Role.ADMIN, Role.INSPECTOR)
 def round_progress(round_id: int):
     """The progress board: each unit's self-check, visit, problems and liaison; the reminder text."""
-    from survey.clock import utcnow
-    from survey.templating import CHINA
-
     rnd = queries.get_or_404(Round, round_id)
     if not can_view_round(current_user, rnd.id):
         abort(403)
     show = request.args.get("show", "")
-    board = queries.progress_board(rnd, current_user, utcnow().astimezone(CHINA).date(), show)
+    board = queries.progress_board(rnd, current_user, today(), show)
     return render_template("rounds/progress.html", round=rnd, board=board, show=show,
                            states=queries.SELF_CHECK_STATES)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from survey.clock import utcnow
+from survey.clock import today, utcnow
 from survey.extensions import db
 from survey.models import SupervisionGroup, Unit, User
 
@@ -11,9 +11,8 @@ from survey.models import SupervisionGroup, Unit, User
 def home_context(user: User) -> dict:
     from survey.filling.queries import pending_self_checks, rounds_for
     from survey.ledger.queries import todo_count
-    from survey.templating import CHINA
 
-    todo = todo_count(user, utcnow().astimezone(CHINA).date())
+    todo = todo_count(user, today())
     if user.is_admin:
         return {"stats": admin_stats(), "rounds": rounds_for(user)[:5], "todo": todo}
     if user.is_inspector:
@@ -26,9 +25,8 @@ def unit_figures(user: User):
     from flask import current_app
 
     from survey.dashboard.queries import make_scope, status_figures
-    from survey.templating import CHINA
 
-    return status_figures(make_scope(user, None), utcnow().astimezone(CHINA).date(),
+    return status_figures(make_scope(user, None), today(),
                           int(current_app.config.get("NEAR_DEADLINE_DAYS", 7)))
 
 

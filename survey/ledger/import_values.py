@@ -10,7 +10,7 @@ from survey.ledger import categories
 from survey.ledger.import_read import RowError
 from survey.models import ProblemSource, ProblemStatus
 from survey.models.questionnaire import SEVERITIES
-from survey.templating import CHINA
+from survey.clock import CHINA
 from survey.xlsform.sheets import cell_text
 
 STATUS_WORDS = {**{s.label: s.value for s in ProblemStatus},

@@ -8,14 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from survey import audit
-from survey.clock import utcnow
+from survey.clock import today
 from survey.errors import Conflict, ValidationFailed
 from survey.extensions import db
 from survey.ledger import creation
 from survey.ledger.import_read import RowError, read_ledger
 from survey.ledger.import_values import clean_row
 from survey.models import ProblemStatus, Problem, Round, Unit, User
-from survey.templating import CHINA
 
 MAX_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 50
@@ -45,8 +44,6 @@ class Plan:
         return f"{len(self.rows)} 个问题（{parts}）" if self.rows else "0 个问题"
 
 
-def today():
-    return utcnow().astimezone(CHINA).date()
 
 
 def plan_import(data: bytes, rnd: Round, max_bytes: int = MAX_BYTES) -> Plan:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from survey.extensions import db
 from survey.models import OPEN, Problem, ProblemStatus, Unit, User
 from survey.permissions import covered_clause, covered_units_clause, scope_is_everything
-from survey.templating import CHINA
+from survey.clock import CHINA
 
 PAGE_SIZE = 30
 SORTS = {"code": Problem.code_key, "-code": Problem.code_key.desc(), "deadline": Problem.deadline,

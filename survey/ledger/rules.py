@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from survey.clock import CHINA
+from survey.clock import china_date
 from survey.ledger.transitions import (  # noqa: F401 (re-exported: the table)
     ACTION_LABELS, TRANSITIONS, Transition, action_label)
 from survey.models import FINAL, Problem, RoundUnit, User
@@ -45,5 +45,5 @@ def days_overdue(problem: Problem, today: date) -> int:
 
 def days_open(problem: Problem, today: date) -> int:
     """Days from finding to close-out (its China date, as the dashboard counts) or to today."""
-    end = problem.closed_at.astimezone(CHINA).date() if problem.closed_at else today
+    end = china_date(problem.closed_at) if problem.closed_at else today
     return max(0, (end - problem.found_on).days)

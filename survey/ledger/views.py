@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from forms.ledger import BulkForm, NewProblemForm, ProblemActionForm
-from survey.clock import utcnow
+from survey.clock import today
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.errors import Conflict, DomainError
@@ -17,7 +17,6 @@ from survey.models import Problem, ProblemSource, ProblemStatus, Role, Round, Un
 from survey.models.problem import source_label, status_label
 from survey.models.questionnaire import SEVERITIES
 from survey.permissions import admin_required, login_required, roles_required
-from survey.templating import CHINA
 from survey.viewutil import form_view
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -30,8 +29,6 @@ for _name, _value in (("status_label", status_label), ("source_label", source_la
     bp.add_app_template_filter(_value, _name)
 
 
-def today():
-    return utcnow().astimezone(CHINA).date()
 
 
 def near_days() -> int:

@@ -10,7 +10,7 @@ from survey.extensions import db
 from survey.filling.queries import liaisons_by_unit, round_board
 from survey.links.tokens import make_token
 from survey.models import Round, UnitLink, User
-from survey.templating import CHINA
+from survey.clock import CHINA
 
 STATE_LABELS = {"active": "有效", "revoked": "已撤销", "expired": "已过期"}
 

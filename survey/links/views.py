@@ -6,7 +6,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from forms.auth import ActionForm
-from survey.clock import utcnow
+from survey.clock import today, utcnow
 from survey.errors import DomainError, NotAllowed
 from survey.extensions import db
 from survey.filling.queries import problem_counts
@@ -16,7 +16,6 @@ from survey.links.qr import qr_svg
 from survey.models import Role, Round, RoundUnit, Submission, Unit
 from survey.permissions import admin_required, covers, login_required, public, roles_required
 from survey.queries import get_or_404
-from survey.templating import CHINA
 from survey.viewutil import writes
 
 
@@ -45,7 +44,7 @@ def home():
     rnd, unit = db.session.get(Round, scope.round_id), db.session.get(Unit, scope.unit_id)
     own = db.session.scalar(select(Submission).where(Submission.round_id == rnd.id, Submission.unit_id == unit.id,
                                                      Submission.kind == "self_check"))
-    counts = problem_counts(rnd.id, [unit.id], utcnow().astimezone(CHINA).date()).get(unit.id)
+    counts = problem_counts(rnd.id, [unit.id], today()).get(unit.id)
     return render_template("links/home.html", round=rnd, unit=unit, submission=own, counts=counts,
                            form=ActionForm())
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import abort, render_template
 from flask_login import current_user
 
-from survey.clock import utcnow
+from survey.clock import today as clock_today
 from survey.database import writing
 from survey.extensions import db
 from survey.models import Round, RoundUnit
 from survey.permissions import can_view_round_papers, can_view_unit_papers, login_required
 from survey.queries import get_or_404
-from survey.templating import CHINA
 from survey.visits import access, bp, queries
 from survey.visits.comparison import compare_unit, round_ranking
 from survey.visits.pack import build_pack
@@ -60,7 +59,7 @@ def comparison(round_id: int, unit_id: int):
 @login_required
 def pack(round_id: int, unit_id: int):
     scope = _scope(round_id, unit_id, "pack")
-    today = utcnow().astimezone(CHINA).date()
+    today = clock_today()
     return render_template("visits/pack.html", round=scope.round, today=today,
                            pack=build_pack(scope.round, scope, current_user, today))
 
