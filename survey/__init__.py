@@ -1,6 +1,8 @@
 """The application factory."""
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import uuid
 from pathlib import Path
@@ -151,26 +153,16 @@ def register_hooks(app: Flask) -> None:
         write_intent.set(False)
 
 
-def register_blueprints(app: Flask) -> None:
-    from survey.admin import bp as admin_bp
-    from survey.auth.views import bp as auth_bp
-    from survey.dashboard.views import bp as dashboard_bp
-    from survey.filling import bp as filling_bp
-    from survey.home.views import bp as home_bp
-    from survey.ledger.views import bp as ledger_bp
-    from survey.export.views import bp as export_bp
-    from survey.links import bp as links_bp
-    from survey.questionnaires import views_edit  # noqa: F401  (adds the editing routes)
-    from survey.questionnaires.views import bp as questionnaires_bp
-    from survey.visits import bp as visits_bp
+# Every feature is wired the same way: survey/<feature>/blueprint.py holds its `bp`, its views*.py
+# modules add the routes (and any template helpers the feature owns) to it.
+FEATURES = ("home", "dashboard", "auth", "admin", "questionnaires", "filling", "ledger", "export", "links",
+            "visits")
 
-    app.register_blueprint(home_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(questionnaires_bp)
-    app.register_blueprint(filling_bp)
-    app.register_blueprint(ledger_bp)
-    app.register_blueprint(export_bp)
-    app.register_blueprint(links_bp)
-    app.register_blueprint(visits_bp)
+
+def register_blueprints(app: Flask) -> None:
+    for feature in FEATURES:
+        package = importlib.import_module(f"survey.{feature}")
+        for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+            if module == "views" or module.startswith("views_"):
+                importlib.import_module(f"survey.{feature}.{module}")
+        app.register_blueprint(importlib.import_module(f"survey.{feature}.blueprint").bp)

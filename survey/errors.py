@@ -33,6 +33,10 @@ class Conflict(DomainError):
     status = 409
 
 
+class StaleConflict(Conflict):
+    """Another request changed the row between this one's read and its commit (optimistic locking)."""
+
+
 class ValidationFailed(DomainError):
     """Several row- or field-level errors at once (imports)."""
 
@@ -88,6 +92,7 @@ def error_response(status: int, message: str | None = None):
     return render_template(template, status=status, title=title, message=message), status
 
 
+STALE_MESSAGE = "数据已被他人修改，请刷新后查看最新内容再操作。"
 CSRF_MESSAGE = "安全令牌无效或已过期（页面停留过久或已退出登录），请刷新页面后重试。"
 
 
@@ -136,7 +141,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def handle_stale(exc: StaleDataError):
         _rollback()  # optimistic locking: someone else changed the row first
-        return error_response(409, "数据已被他人修改，请刷新后查看最新内容再操作。")
+        return error_response(409, STALE_MESSAGE)
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, request
 from flask_login import current_user
 
-from survey.clock import CHINA, today
+from survey.clock import CHINA
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -19,20 +19,6 @@ def _item(endpoint: str, label: str, icon: str, *match: str) -> dict:
     return {"endpoint": endpoint, "label": label, "icon": icon, "match": match or (endpoint,)}
 
 
-def _todo() -> int:
-    """The to-do count on the 台账 tab, computed once per request."""
-    from flask import g
-
-    from survey.ledger.queries import todo_count
-
-    if "todo_count" not in g:
-        from survey.links.session import scope
-        link = scope()  # a signed link reaches one round only: so does its badge
-        g.todo_count = todo_count(current_user, today(),
-                                  round_id=link.round_id if link else None)
-    return g.todo_count
-
-
 def nav_items(compact: bool = False) -> list[dict]:
     """The bottom bar on phones (compact) and the top bar on wide screens, by role."""
     if not current_user.is_authenticated:
@@ -40,9 +26,7 @@ def nav_items(compact: bool = False) -> list[dict]:
     items = [_item("home.index", "首页", "home", "home.")]
     if not current_user.is_liaison:
         items.append(_item("filling.rounds", "批次", "log", "filling."))
-    ledger = _item("ledger.index", "台账", "form", "ledger.")
-    ledger["badge"] = _todo()
-    items.append(ledger)
+    items.append(_item("ledger.index", "台账", "form", "ledger."))  # its badge: the ledger's todo_badge()
     if current_user.is_inspector or (current_user.is_admin and not compact):  # admins' phones: home links it
         items.append(_item("dashboard.index", "看板", "chart", "dashboard."))
     if current_user.is_admin:

@@ -1,13 +1,54 @@
-"""Small helpers views share: run a form's action, page numbers."""
+"""Small helpers views share: the request's one commit (committing, json_action, submit), page numbers.
+
+Operations flush and never commit or roll back; a view ends its unit of work here and nowhere else.
+"""
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
-from flask import request
+from flask import jsonify, request
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Form
 
-from survey.errors import DomainError
+from survey.errors import STALE_MESSAGE, DomainError, StaleConflict
 from survey.extensions import db
+
+
+@contextmanager
+def committing() -> Iterator[None]:
+    """Run the body, then commit: the request's one commit. Anything raised rolls back first, so
+    nothing is stored half way. Losing an optimistic lock at commit (StaleDataError) is raised as the
+    StaleConflict (409) it is, which a view answers like any other refusal."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleConflict(STALE_MESSAGE) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def json_action(action: Callable[[], object]):
+    """The JSON variant: action() builds the response, which is sent once the work is committed; a
+    refusal is answered {"error": "refused", "message": ...} with its status, nothing stored."""
+    try:
+        with committing():
+            return action()
+    except DomainError as exc:
+        return jsonify(error="refused", message=exc.message), exc.status
+
+
+def commit() -> None:
+    """Commit what a refusal must keep (a failed login's counter, a refused link's audit row)."""
+    db.session.commit()
+
+
+def end_reading() -> None:
+    """End the request's read transaction (and SQLite's lock) before slow work: nothing was written."""
+    db.session.rollback()
 
 
 def form_view(view: Callable) -> Callable:
@@ -43,12 +84,11 @@ def submit(form: Form, action: Callable[[], object]) -> tuple[bool, int]:
     if not form.validate_on_submit():
         return False, 400 if request.method == "POST" else 200
     try:
-        action()
+        with committing():
+            action()
     except DomainError as exc:
-        db.session.rollback()
         add_error(form, exc.field, exc.message)
         return False, exc.status if exc.status != 400 else 422
-    db.session.commit()
     return True, 200
 
 

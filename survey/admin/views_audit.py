@@ -5,7 +5,8 @@ from datetime import date
 
 from flask import render_template, request
 
-from survey.admin import bp, queries
+from survey.admin import queries
+from survey.admin.blueprint import bp
 from survey.models.audit import EVENT_LABELS
 from survey.permissions import admin_required
 from survey.viewutil import page_arg

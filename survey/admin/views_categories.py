@@ -6,14 +6,13 @@ from flask_login import current_user
 
 from forms.admin import CategoryForm
 from forms.auth import ActionForm
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.errors import DomainError
-from survey.extensions import db
 from survey.ledger import categories
 from survey.models import ProblemCategory
 from survey.permissions import admin_required
 from survey.queries import get_or_404
-from survey.viewutil import form_view, submit
+from survey.viewutil import committing, form_view, submit
 
 
 def _page(form: CategoryForm, status: int = 200, editing: int | None = None):
@@ -55,12 +54,11 @@ def _act(category_id: int, action, done: str):
         flash(form.CSRF_MESSAGE, "error")
         return _page(CategoryForm(), 400)
     try:
-        action(category)
+        with committing():
+            action(category)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return _page(CategoryForm(), exc.status)
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("admin.categories_page")), 303
 

@@ -5,7 +5,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from forms.admin import GroupForm
-from survey.admin import bp, operations, queries
+from survey.admin import operations, queries
+from survey.admin.blueprint import bp
 from survey.models import SupervisionGroup
 from survey.permissions import admin_required
 from survey.viewutil import form_view, submit

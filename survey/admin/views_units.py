@@ -5,14 +5,14 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_login import current_user
 
 from forms.admin import EditUnitForm, UnitForm, UnitImportForm
-from survey.admin import bp, operations, queries
+from survey.admin import operations, queries
+from survey.admin.blueprint import bp
 from survey.admin.unit_import import import_units
 from survey.admin.xlsx_templates import unit_template
 from survey.errors import ValidationFailed
-from survey.extensions import db
 from survey.models import UNIT_CATEGORIES, Unit
 from survey.permissions import admin_required
-from survey.viewutil import form_view, submit
+from survey.viewutil import committing, form_view, submit
 
 
 @bp.route("/units")
@@ -65,12 +65,11 @@ def units_import():
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["UNIT_IMPORT_MAX_BYTES"] + 1)
         try:
-            summary = import_units(current_user, data, current_app.config["UNIT_IMPORT_MAX_BYTES"])
+            with committing():
+                summary = import_units(current_user, data, current_app.config["UNIT_IMPORT_MAX_BYTES"])
         except ValidationFailed as exc:
-            db.session.rollback()
             errors, status = exc.errors, 422
         else:
-            db.session.commit()
             flash("导入完成：新增 {created} 个，更新 {updated} 个，未变 {unchanged} 个".format(**summary),
                   "success")
             return redirect(url_for("admin.units"))

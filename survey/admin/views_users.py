@@ -6,13 +6,13 @@ from flask_login import current_user
 
 from forms.admin import EditUserForm, ResetPasswordForm, UserForm
 from forms.auth import ActionForm
-from survey.admin import bp, operations, queries
+from survey.admin import operations, queries
+from survey.admin.blueprint import bp
 from survey.clock import utcnow
 from survey.errors import DomainError
-from survey.extensions import db
 from survey.models import ROLE_CHOICES, User
 from survey.permissions import admin_required
-from survey.viewutil import form_view, submit
+from survey.viewutil import committing, form_view, submit
 
 
 def _with_choices(form: UserForm) -> UserForm:
@@ -89,12 +89,11 @@ def _user_action(user_id: int, action, done: str):
         flash(form.CSRF_MESSAGE, "error")
         return redirect(url_for("admin.user_edit", user_id=user.id)), 303
     try:
-        action(current_user, user)
+        with committing():
+            action(current_user, user)
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("admin.user_edit", user_id=user.id)), 303
-    db.session.commit()
     flash(done.format(user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id)), 303
 

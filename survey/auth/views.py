@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import ActionForm, ChangePasswordForm, LoginForm
 from survey.auth import operations
 from survey.errors import DomainError
-from survey.extensions import db
 from survey.permissions import login_required, public
+from survey.auth.blueprint import bp
+from survey.viewutil import commit, committing
 
-bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:
@@ -43,11 +43,11 @@ def login():
         try:
             user = operations.authenticate(form.username.data.strip(), form.password.data)
         except operations.LoginRefused as exc:
-            db.session.commit()  # failure counters and audit rows are kept
+            commit()  # failure counters and audit rows are kept
             getattr(form, exc.field or "password").errors.append(exc.message)
             status = exc.status
         else:
-            db.session.commit()
+            commit()
             start_session(user)
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -61,8 +61,8 @@ login.reshows_form_on_csrf = True
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    operations.logout(current_user)
-    db.session.commit()
+    with committing():
+        operations.logout(current_user)
     logout_user()
     session.clear()
     flash("已安全退出", "success")
@@ -82,13 +82,12 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            operations.change_password(current_user, form.current_password.data, form.new_password.data)
+            with committing():
+                operations.change_password(current_user, form.current_password.data, form.new_password.data)
         except DomainError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "new_password").errors.append(exc.message)
             status = 422
         else:
-            db.session.commit()
             start_session(current_user._get_current_object())
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("home.index"))

@@ -1,15 +1,15 @@
 """The dashboard page: pick a round (or 全部批次), see its figures; every number links to the ledger."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from survey.clock import today
 from survey.dashboard import present, queries
 from survey.models import Role, Round
 from survey.permissions import roles_required
+from survey.dashboard.blueprint import bp
 
-bp = Blueprint("dashboard", __name__)
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from survey.clock import china_date, utcnow
@@ -12,24 +12,22 @@ from survey.database import writing
 from survey.errors import DomainError, NotAllowed
 from survey.export import answers, jobs, ledger, operations
 from survey.export.xlsx import XLSX_MIMETYPE
-from survey.extensions import db
 from survey.ledger.queries import LedgerFilter
 from survey.models import Role, Round
 from survey.permissions import can_export_answers, login_required, roles_required
 from survey.queries import get_or_404
 from survey.storage import get_storage
+from survey.export.blueprint import bp
+from survey.viewutil import committing, end_reading
 
-bp = Blueprint("export", __name__)
 
 
 def _write(action):
     """Run action in a write transaction of its own and commit: the read transaction so far ends
     first, so SQLite's write lock is taken at BEGIN and held only for this, not for the export."""
-    db.session.commit()
-    with writing():
-        result = action()
-        db.session.commit()
-    return result
+    end_reading()
+    with writing(), committing():
+        return action()
 
 
 def _send(data: bytes, name: str):

@@ -5,12 +5,13 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from forms.filling import ReopenForm
-from survey.errors import DomainError, ValidationFailed
+from survey.errors import DomainError, StaleConflict, ValidationFailed
 from survey.extensions import db
-from survey.filling import bp, operations, queries
+from survey.filling import operations, queries
+from survey.filling.blueprint import bp
+from survey.questionnaires.display import answer_text
 from survey.filling.render import form_skeleton
 from survey.config import ROOT
 from survey.models import Problem, Submission, User
@@ -20,7 +21,9 @@ from survey.models import SupervisionGroup
 from survey.questionnaires.cache import version_view
 from survey.permissions import (can_edit_submission, can_reopen_submission, can_view_submission,
                                 login_required, public, visiting_group_id)
-from survey.viewutil import form_view
+from survey.viewutil import committing, form_view
+
+bp.add_app_template_filter(answer_text, "answer_text")   # {{ question|answer_text(value, version) }}
 
 
 def _load(submission_id: int) -> Submission:
@@ -80,19 +83,16 @@ def save_draft(submission_id: int):
     data = _payload()
     lock = data.get("lock_version")
     try:
-        operations.save_draft(current_user, sub, data, lock if isinstance(lock, int) else None,
-                              force=bool(data.get("force")))
-        db.session.commit()
+        with committing():
+            operations.save_draft(current_user, sub, data, lock if isinstance(lock, int) else None,
+                                  force=bool(data.get("force")))
     except operations.DraftConflict as exc:
-        db.session.rollback()
         sub = db.session.get(Submission, submission_id)
         return jsonify(error="conflict", message=exc.message, updated_by=exc.updated_by, server=_state(sub)), 409
-    except StaleDataError:
-        db.session.rollback()
+    except StaleConflict:  # another save committed between our read and our write
         sub = db.session.get(Submission, submission_id)
         return jsonify(error="conflict", message="该草稿刚被他人修改，请核对", server=_state(sub)), 409
     except DomainError as exc:
-        db.session.rollback()
         return jsonify(error="refused", message=exc.message), exc.status
     return jsonify(_state(sub))
 
@@ -116,21 +116,18 @@ def submit(submission_id: int):
     token = str(data.get("token") or "")
     payload = {k: data.get(k) for k in ("answers", "facts", "found") if k in data}
     try:
-        sub, created = operations.submit(current_user, sub, payload, token)
-        db.session.commit()
+        with committing():
+            sub, created = operations.submit(current_user, sub, payload, token)
     except ValidationFailed as exc:
-        db.session.rollback()
         return jsonify(error="invalid", message=exc.message,
                        errors=[{"name": getattr(e, "name", ""), "message": getattr(e, "message", str(e))}
                                for e in exc.errors]), 422
-    except StaleDataError:
-        db.session.rollback()  # a concurrent submit won; answer as the retry it is
+    except StaleConflict:  # a concurrent submit won; answer as the retry it is
         sub = db.session.get(Submission, submission_id)
         if sub.submit_token != token:
             return jsonify(error="conflict", message="该表已由他人提交"), 409
         created = False
     except DomainError as exc:
-        db.session.rollback()
         return jsonify(error="refused", message=exc.message), exc.status
     return jsonify(id=sub.id, state=sub.state, created=created,
                    url=url_for("filling.submission", submission_id=sub.id)), 201 if created else 200
@@ -144,12 +141,11 @@ def reopen(submission_id: int):
     form = ReopenForm()
     if form.validate_on_submit():
         try:
-            operations.reopen(current_user, sub, form.reason.data)
+            with committing():
+                operations.reopen(current_user, sub, form.reason.data)
         except DomainError as exc:
-            db.session.rollback()
             form.reason.errors = list(form.reason.errors) + [exc.message]
         else:
-            db.session.commit()
             flash("已退回，填写人可以继续修改并重新提交", "success")
             return redirect(url_for("filling.submission", submission_id=sub.id), 303)
     if not can_reopen_submission(current_user, sub):

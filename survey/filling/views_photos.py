@@ -5,10 +5,10 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from survey.errors import DomainError
-from survey.extensions import db
-from survey.filling import bp, photos, queries
+from survey.filling import photos, queries
+from survey.filling.blueprint import bp
 from survey.models import Photo, Submission
-from survey.viewutil import reads_first
+from survey.viewutil import committing, reads_first
 from survey.permissions import can_view_submission, login_required
 from survey.storage import get_storage
 
@@ -28,7 +28,6 @@ def photo_json(photo: Photo) -> dict:
 
 
 def _refused(exc: DomainError):
-    db.session.rollback()
     code = {403: "forbidden", 413: "too_large"}.get(exc.status, "refused")
     return jsonify(error=code, message=exc.message, field=exc.field), exc.status
 
@@ -46,14 +45,13 @@ def upload_photo(submission_id: int):
     data = upload.stream.read(max_bytes + 1)  # never more than the limit in memory
     photo = None
     try:
-        photo, created = photos.store_photo(
-            current_user, submission, request.form.get("question", ""), request.form.get("client_id", ""),
-            data, upload.filename or "", max_bytes)
-        db.session.commit()
+        with committing():
+            photo, created = photos.store_photo(
+                current_user, submission, request.form.get("question", ""), request.form.get("client_id", ""),
+                data, upload.filename or "", max_bytes)
     except DomainError as exc:
         return _refused(exc)
     except Exception:
-        db.session.rollback()
         if photo is not None and created:
             photos.discard_file(photo)
         raise
@@ -79,8 +77,8 @@ def delete_photo(photo_id: int):
     row = queries.get_or_404(Photo, photo_id)
     _check_view(row.submission)
     try:
-        photos.delete_photo(current_user, row)
-        db.session.commit()
+        with committing():
+            photos.delete_photo(current_user, row)
     except DomainError as exc:
         return _refused(exc)
     return jsonify(id=photo_id, deleted=True)

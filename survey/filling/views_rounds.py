@@ -5,11 +5,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from forms.filling import RoundForm
-from survey.filling import bp, operations, queries
+from survey.filling import operations, queries
+from survey.filling.blueprint import bp
 from survey.models import UNIT_CATEGORIES, QuestionnaireVersion, Round, RoundUnit, Unit
 from survey.models import Role
 from survey.permissions import admin_required, can_view_round, can_visit, login_required, roles_required
-from survey.viewutil import form_view, submit, writes
+from survey.viewutil import committing, form_view, submit, writes
 from survey.clock import today
 
 
@@ -86,8 +87,8 @@ def self_check(round_id: int):
 
     rnd = queries.get_or_404(Round, round_id)
     unit = db.session.get(Unit, current_user.unit_id)
-    submission = operations.open_submission(rnd, unit, "self_check", current_user)
-    db.session.commit()
+    with committing():
+        submission = operations.open_submission(rnd, unit, "self_check", current_user)
     return redirect(url_for("filling.submission", submission_id=submission.id))
 
 
@@ -95,13 +96,11 @@ def self_check(round_id: int):
 @roles_required(Role.INSPECTOR)
 @writes
 def visit(round_id: int, unit_id: int):
-    from survey.extensions import db
-
     rnd = queries.get_or_404(Round, round_id)
     scope = queries.get_or_404(RoundUnit, (round_id, unit_id))
     if not can_visit(current_user, round_id, unit_id):
         abort(403)
-    submission = operations.open_submission(rnd, scope.unit, "visit", current_user)
-    db.session.commit()
+    with committing():
+        submission = operations.open_submission(rnd, scope.unit, "visit", current_user)
     return redirect(url_for("filling.submission", submission_id=submission.id))
 

@@ -1,7 +1,7 @@
 """The role's home page and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,8 +11,9 @@ from survey.dashboard.views import near_days, today as dashboard_today
 from survey.extensions import db
 from survey.home import queries
 from survey.permissions import login_required, public
+from survey.home.blueprint import bp
+from survey.viewutil import end_reading
 
-bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
@@ -32,6 +33,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
-        db.session.rollback()
+        end_reading()
         return jsonify(status="error", db="unreachable"), 503
     return jsonify(status="ok", db="ok")

@@ -1,15 +1,14 @@
 """The problem ledger: list with filters in the URL, a problem's page, its transitions, bulk."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from forms.ledger import BulkForm, NewProblemForm, ProblemActionForm
-from survey.clock import today
-from sqlalchemy.orm.exc import StaleDataError
 
-from survey.errors import Conflict, DomainError
+from survey.clock import today
+from survey.errors import DomainError
 from survey.extensions import db
 from survey.ledger import categories, operations, queries, rules
 from survey.ledger.transitions import TRANSITIONS, action_label
@@ -17,9 +16,9 @@ from survey.models import Problem, ProblemSource, ProblemStatus, Role, Round, Un
 from survey.models.problem import source_label, status_label
 from survey.models.questionnaire import SEVERITIES
 from survey.permissions import admin_required, login_required, roles_required
-from survey.viewutil import form_view
+from survey.viewutil import committing, form_view
+from survey.ledger.blueprint import bp
 
-bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 # The problem's vocabulary in every template: {{ problem.status|status_label }}, {% for s in ProblemStatus %}
 for _name, _value in (("ProblemStatus", ProblemStatus), ("ProblemSource", ProblemSource),
                       ("warning_labels", rules.WARNING_LABELS)):
@@ -29,6 +28,15 @@ for _name, _value in (("status_label", status_label), ("source_label", source_la
     bp.add_app_template_filter(_value, _name)
 
 
+@bp.app_context_processor
+def todo_badge() -> dict:
+    """The 台账 tab's to-do count in the bottom bar (base.html), computed on first use, once per request.
+    A signed-link session counts its own round only: the access policy scopes the query."""
+    def badge() -> int:
+        if "todo_count" not in g:
+            g.todo_count = queries.todo_count(current_user, today()) if current_user.is_authenticated else 0
+        return g.todo_count
+    return {"todo_badge": badge}
 
 
 def near_days() -> int:
@@ -70,13 +78,9 @@ def act(problem_id: int, action: str):
     params = {name: _value(form, name) for name in TRANSITIONS[action].fields}
     lock = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
     try:
-        try:
+        with committing():  # another request changing it between our read and our write: Conflict (409)
             operations.ACTIONS[action](current_user, problem, lock, **params)
-            db.session.commit()
-        except StaleDataError as exc:  # another request changed it between our read and our write
-            raise Conflict("该问题已被他人处理，请刷新后查看最新状态") from exc
     except DomainError as exc:
-        db.session.rollback()
         if exc.field and hasattr(form, exc.field):
             getattr(form, exc.field).errors = [exc.message]
         flash(exc.message, "error")
@@ -106,13 +110,12 @@ def new():
         if rnd is None or unit is None:
             abort(400)
         try:
-            problem = operations.register_problem(
-                current_user, rnd=rnd, unit=unit, category=form.category.data, description=form.description.data,
-                severity=form.severity.data, deadline=form.deadline.data, found_on=form.found_on.data or today(),
-                on_site_result=form.on_site_result.data or "")
-            db.session.commit()
+            with committing():
+                problem = operations.register_problem(
+                    current_user, rnd=rnd, unit=unit, category=form.category.data,
+                    description=form.description.data, severity=form.severity.data, deadline=form.deadline.data,
+                    found_on=form.found_on.data or today(), on_site_result=form.on_site_result.data or "")
         except DomainError as exc:
-            db.session.rollback()
             field = getattr(form, exc.field or "", None)
             (field.errors.append if field is not None else form.form_errors.append)(exc.message)
             status = exc.status
@@ -138,12 +141,11 @@ def bulk():
     params = {"set_deadline": {"deadline": form.deadline.data}, "set_category": {"category": form.category.data},
               "verify": {"comment": "批量核验销号"}}[form.action.data]
     try:
-        if form.action.data == "set_deadline" and params["deadline"] is None:
-            raise DomainError("请填写整改时限")
-        count = operations.bulk(current_user, problems, form.action.data, **params)
-        db.session.commit()
+        with committing():
+            if form.action.data == "set_deadline" and params["deadline"] is None:
+                raise DomainError("请填写整改时限")
+            count = operations.bulk(current_user, problems, form.action.data, **params)
     except DomainError as exc:
-        db.session.rollback()
         flash(f"批量操作未执行（全部回滚）：{exc.message}", "error")
         return redirect(back, 303)
     flash(f"已对 {count} 个问题执行“{dict(form.action.choices)[form.action.data]}”", "success")

@@ -13,9 +13,9 @@ from survey.extensions import db
 from survey.filling import photos
 from survey.ledger import evidence as ev
 from survey.ledger import queries
-from survey.ledger.views import bp
+from survey.ledger.blueprint import bp
 from survey.models import Evidence
-from survey.viewutil import reads_first
+from survey.viewutil import committing, end_reading, reads_first
 from survey.permissions import login_required
 from survey.storage import get_storage
 
@@ -52,7 +52,6 @@ def _back(problem_id: int):
 
 
 def _refused(exc: DomainError, problem_id: int, name: str = ""):
-    db.session.rollback()
     message = f"{name}：{exc.message}" if name else exc.message
     if wants_json():
         code = {403: "forbidden", 413: "too_large"}.get(exc.status, "refused")
@@ -68,7 +67,7 @@ def evidence_file(evidence_id: int):
     store, key = get_storage(), ev.evidence_key(row)
     if not store.exists(key):
         abort(404)
-    db.session.rollback()  # a read: done; the row is written in a transaction of its own
+    end_reading()  # a read: done; the row is written in a transaction of its own
     audit.record_now("evidence_download", actor=audit.actor_snapshot(current_user), target=problem,
                      details={"evidence_id": row.id, "name": row.original_name, "sha256": row.sha256})
     stem = photos.name_stem(row.original_name) or "佐证材料"
@@ -93,18 +92,17 @@ def upload_evidence(problem_id: int):
     stored: list[Evidence] = []
     name = ""
     try:
-        for upload in uploads:
-            name = ev.clean_name(upload.filename or "")
-            data = upload.stream.read(max_bytes + 1)  # never more than the limit in memory
-            row = ev.add_evidence(current_user, problem, data, upload.filename or "", max_bytes)
-            stored.append(row)
-            del data
-        db.session.commit()
+        with committing():
+            for upload in uploads:
+                name = ev.clean_name(upload.filename or "")
+                data = upload.stream.read(max_bytes + 1)  # never more than the limit in memory
+                row = ev.add_evidence(current_user, problem, data, upload.filename or "", max_bytes)
+                stored.append(row)
+                del data
     except DomainError as exc:  # all or nothing: the files stored before this one go too
         ev.discard_files(stored)
         return _refused(exc, problem_id, name if len(uploads) > 1 or exc.field == "files" else "")
     except BaseException:
-        db.session.rollback()
         ev.discard_files(stored)
         raise
     if wants_json():
@@ -119,8 +117,8 @@ def delete_evidence(evidence_id: int):
     row, problem = _visible_evidence_or_404(evidence_id)
     name = row.original_name
     try:
-        ev.remove_evidence(current_user, row)
-        db.session.commit()
+        with committing():
+            ev.remove_evidence(current_user, row)
     except DomainError as exc:
         return _refused(exc, problem.id)
     if wants_json():

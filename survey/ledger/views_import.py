@@ -9,10 +9,10 @@ from forms.ledger_import import LedgerConfirmForm, LedgerImportForm
 from survey.errors import ValidationFailed
 from survey.extensions import db
 from survey.ledger import import_store, importing
-from survey.ledger.views import bp
+from survey.ledger.blueprint import bp
 from survey.models import Round
 from survey.permissions import admin_required
-from survey.viewutil import form_view
+from survey.viewutil import committing, end_reading, form_view
 
 GONE = "该文件已导入或已失效（预览后 24 小时内有效，且只能确认一次），请重新上传。"
 
@@ -43,7 +43,7 @@ def import_upload():
         return _page(form), 400 if request.method == "POST" else 200
     rnd = db.session.get(Round, form.round_id.data)
     data = form.file.data.read(importing.MAX_BYTES + 1)
-    db.session.rollback()  # parsing can take seconds: hold no (SQLite write) lock meanwhile
+    end_reading()  # parsing can take seconds: hold no (SQLite write) lock meanwhile
     plan = importing.plan_import(data, rnd)
     if plan.errors:
         return _page(form, plan), 422
@@ -67,16 +67,14 @@ def import_confirm():
     if data is None:
         upload.form_errors.append(GONE)
         return _page(upload), 409
+    end_reading()  # as above: the file is read before the database is touched again
     try:
-        db.session.rollback()  # as above: the file is read before the database is touched again
-        plan = importing.import_ledger(current_user, data, rnd, form.filename.data or "")
-        db.session.commit()
+        with committing():
+            plan = importing.import_ledger(current_user, data, rnd, form.filename.data or "")
     except ValidationFailed as exc:  # the database changed since the preview
-        db.session.rollback()
         import_store.discard(form.token.data)
         return _page(upload, errors=exc.errors), 422
     except Exception:
-        db.session.rollback()
         import_store.release(form.token.data)  # not the file's fault: the same id may be confirmed again
         raise
     import_store.discard(form.token.data)

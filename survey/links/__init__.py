@@ -1,7 +1,2 @@
 """Per-unit links and QR codes, and signed links (免密链接) that open one unit's self-check and
 problems in one round without a password."""
-from flask import Blueprint
-
-bp = Blueprint("links", __name__)
-
-from survey.links import views  # noqa: E402,F401

@@ -10,13 +10,14 @@ from survey.clock import today, utcnow
 from survey.errors import DomainError, NotAllowed
 from survey.extensions import db
 from survey.filling.queries import problem_counts
-from survey.links import bp, operations, queries
+from survey.links import operations, queries
+from survey.links.blueprint import bp
 from survey.links import session as link_session
 from survey.links.qr import qr_svg
 from survey.models import Role, Round, RoundUnit, Submission, Unit
 from survey.permissions import admin_required, covers, login_required, public, roles_required
 from survey.queries import get_or_404
-from survey.viewutil import writes
+from survey.viewutil import commit, committing, writes
 
 
 @bp.route("/l/<token>")
@@ -27,9 +28,9 @@ def use(token: str):
     try:
         link, _ = operations.use_link(token)
     except operations.LinkRefused as exc:
-        db.session.commit()  # the refusal stays in the audit log
+        commit()  # the refusal stays in the audit log
         return link_session.refused(exc.reason, exc.status)
-    db.session.commit()
+    commit()
     link_session.start(link)
     return redirect(url_for("filling.self_check", round_id=link.round_id))
 
@@ -120,10 +121,9 @@ def _run(action) -> bool:
     """Run action and commit (the CSRF token was checked before the view); a refusal becomes a
     flash and nothing is stored."""
     try:
-        action()
+        with committing():
+            action()
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return False
-    db.session.commit()
     return True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from forms.auth import ActionForm
@@ -15,10 +15,10 @@ from survey.questionnaires.cache import version_view
 from survey.permissions import admin_required
 from survey.questionnaires import operations, queries
 from survey.questionnaires.convert import spec_from_version
-from survey.viewutil import form_view, submit
+from survey.viewutil import committing, form_view, submit
 from survey.xlsform.writer import write_xlsform
+from survey.questionnaires.blueprint import bp
 
-bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -138,15 +138,13 @@ def _act(form, action, success_url, render_failure, done: str):
         flash(form.CSRF_MESSAGE, "error")
         return render_failure(), 400
     try:
-        result = action()
+        with committing():
+            result = action()
     except ValidationFailed as exc:
-        db.session.rollback()
         flash(exc.message + "；".join(str(e) for e in exc.errors[:5]), "error")
         return render_failure(), exc.status
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return render_failure(), exc.status
-    db.session.commit()
     flash(done, "success")
     return redirect(success_url(result), 303)

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from forms.questionnaires import MoveForm, QuestionForm, SectionForm
 from survey.errors import DomainError
-from survey.extensions import db
 from survey.permissions import admin_required
 from survey.questionnaires import editing, queries
-from survey.questionnaires.views import bp
-from survey.viewutil import form_view, submit
+from survey.questionnaires.blueprint import bp
+from survey.viewutil import committing, form_view, submit
 
 
 def _anchor(version_id: int, fragment: str = "") -> str:
@@ -164,13 +163,12 @@ def _button(version, action, fragment: str):
     status = 400
     if form.validate_on_submit():
         try:
-            action(-1 if form.direction.data == "up" else 1)
+            with committing():
+                action(-1 if form.direction.data == "up" else 1)
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             status = exc.status
         else:
-            db.session.commit()
             return redirect(_anchor(version_id, fragment), 303)
     else:
         flash(form.CSRF_MESSAGE, "error")

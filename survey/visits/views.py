@@ -10,10 +10,12 @@ from survey.extensions import db
 from survey.models import Round, RoundUnit
 from survey.permissions import can_view_round_papers, can_view_unit_papers, login_required
 from survey.queries import get_or_404
-from survey.visits import access, bp, queries
+from survey.visits import access, queries
+from survey.visits.blueprint import bp
 from survey.visits.comparison import compare_unit, round_ranking
 from survey.visits.pack import build_pack
 from survey.visits.report import build_report
+from survey.viewutil import committing, end_reading
 
 
 def _refuse(page: str, rnd: Round, scope: RoundUnit | None = None):
@@ -22,11 +24,10 @@ def _refuse(page: str, rnd: Round, scope: RoundUnit | None = None):
     if not current_user.is_liaison:
         abort(403)
     key = (rnd.id, scope.unit_id if scope else None)
-    db.session.rollback()
-    with writing():
+    end_reading()
+    with writing(), committing():
         scope = db.session.get(RoundUnit, key) if key[1] else None
         access.record_refusal(current_user, page, db.session.get(Round, key[0]), scope)
-        db.session.commit()
     abort(404)
 
 

@@ -1,0 +1,5 @@
+"""The dashboard blueprint. Its routes are in the package's views*.py modules, which
+survey.register_blueprints imports."""
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,5 @@
+"""The export blueprint. Its routes are in the package's views*.py modules, which
+survey.register_blueprints imports."""
+from flask import Blueprint
+
+bp = Blueprint("export", __name__)

@@ -1,0 +1,5 @@
+"""The questionnaires blueprint. Its routes are in the package's views*.py modules, which
+survey.register_blueprints imports."""
+from flask import Blueprint
+
+bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
