@@ -23,11 +23,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, scoped_session
 
 from survey.clock import utcnow
-from survey.database import writing
+from survey.database import AUDIT_PENDING, writing
 from survey.extensions import db
 from survey.models import AuditLog, Problem, ProblemEvent, User
 
-PENDING = "audit_pending"
+PENDING = AUDIT_PENDING  # session.info key: rows waiting to be chained at commit
 LOCK_KEY = 0x5AFE_A0D1  # pg_advisory_xact_lock key of the audit chain
 HASHED_FIELDS = ("created_at", "actor_id", "actor_username", "actor_role", "event", "success",
                  "target_type", "target_id", "target_label", "ip", "request_id", "details")

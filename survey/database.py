@@ -16,6 +16,9 @@ write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
+# session.info key of the audit rows queued in a transaction (survey.audit chains them at commit).
+AUDIT_PENDING = "audit_pending"
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
@@ -99,9 +102,8 @@ def begin_writing(session) -> None:
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writing() after changes: they would be lost")
-    from survey.audit import PENDING
-    queued = session.info.pop(PENDING, None)
+    queued = session.info.pop(AUDIT_PENDING, None)
     session.rollback()
     if queued:
         session.begin()
-        session.info[PENDING] = queued
+        session.info[AUDIT_PENDING] = queued

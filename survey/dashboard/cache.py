@@ -35,7 +35,7 @@ def scope_key(user: User) -> tuple:
     return viewer_of(user).key
 
 
-def cached_figures(user: User, rnd: Round | None, today: date, near_days: int, compute):
+def cached_figures(user: User, rnd: Round | None, today: date, near_days: int, compute, refill):
     """compute() when nothing is cached for this key and version; the cached numbers otherwise, with
     the round and the warning lists filled in for this request."""
     if not current_app.config.get("DASHBOARD_CACHE", True):
@@ -46,8 +46,7 @@ def cached_figures(user: User, rnd: Round | None, today: date, near_days: int, c
         if hit is not None:
             _entries.move_to_end(key)
     if hit is not None:
-        from survey.dashboard.queries import fill_lists
-        return fill_lists(replace(hit, round=rnd), user, rnd, today, near_days)
+        return refill(replace(hit, round=rnd))
     figures = compute()
     with _lock:
         _entries[key] = replace(figures, round=None, overdue_list=[], near_list=[])

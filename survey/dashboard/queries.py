@@ -20,6 +20,7 @@ from survey.ledger.queries import OPEN, local_midnight, visible_to
 from survey.models import Problem, ProblemStatus, Round, RoundUnit, Submission, Unit, User, close_rate
 from survey.permissions import covered_clause, covered_round_ids, scope_is_everything
 from survey.clock import china_date
+from survey.dashboard.cache import cached_figures
 
 EPOCH = date(1970, 1, 1)
 JULIAN_EPOCH = 2440587.5        # julianday('1970-01-01')
@@ -284,8 +285,8 @@ def status_figures(scope: Scope, today: date, near_days: int) -> Figures:
 def dashboard(user: User, rnd: Round | None, today: date, near_days: int) -> Figures:
     """Every figure of the dashboard for a round (or every round when rnd is None); the numbers are
     reused while the data has not changed (survey.dashboard.cache)."""
-    from survey.dashboard.cache import cached_figures
-    return cached_figures(user, rnd, today, near_days, lambda: compute_dashboard(user, rnd, today, near_days))
+    return cached_figures(user, rnd, today, near_days, lambda: compute_dashboard(user, rnd, today, near_days),
+                          lambda hit: fill_lists(hit, user, rnd, today, near_days))
 
 
 def fill_lists(figures: Figures, user: User, rnd: Round | None, today: date, near_days: int) -> Figures:

@@ -7,38 +7,25 @@ between leaves an orphan file, which sweep_orphans() removes later, never a row 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import secrets
-import struct
 import time
-import unicodedata
-import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from survey import audit
 from survey.errors import DomainError, NotAllowed
+from survey.images import (  # noqa: F401  (re-exported: the photo checks are the shared image checks)
+    FORMATS, MAX_PIXELS, MIMETYPES, NOT_AN_IMAGE, TooLarge, clean_name, inspect_image, name_stem)
 from survey.database import begin_writing
 from survey.extensions import db
 from survey.models import Photo, Submission, User
 from survey.permissions import can_edit_submission, can_view_submission
 from survey.storage import get_storage, key_for, sweep
 
-MAX_PIXELS = 40_000_000
 DEFAULT_MAX_PHOTOS = 3
-# Pillow format -> (extension, mimetype). MPO is what Pillow calls a JPEG with extra frames.
-FORMATS = {"JPEG": ("jpg", "image/jpeg"), "MPO": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"),
-           "WEBP": ("webp", "image/webp")}
-MIMETYPES = {ext: mime for ext, mime in FORMATS.values()}
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-NOT_AN_IMAGE = "文件不是有效的图片"
-
-
-class TooLarge(DomainError):
-    status = 413
 
 
 def photo_key(photo: Photo) -> str:
@@ -52,21 +39,6 @@ def discard_file(photo: Photo) -> None:
 
 def mimetype(photo: Photo) -> str:
     return MIMETYPES.get(photo.stored_name.rpartition(".")[2], "application/octet-stream")
-
-
-def clean_name(name: str) -> str:
-    """The display name: no folders, no control or direction characters, at most 255 characters."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
-    name = name.strip().lstrip(".").strip()
-    return name[:255] or "照片"
-
-
-def name_stem(name: str) -> str:
-    """A cleaned display name without its extension ("门口.jpg" -> "门口"), for download names."""
-    base, dot, _ = (name or "").rpartition(".")
-    return base if dot and base else (name or "")
 
 
 def _photo_question(submission: Submission, question_name: str):
@@ -91,81 +63,6 @@ def _count(submission: Submission, question_name: str) -> int:
 def _existing(submission: Submission, client_id: str) -> Photo | None:
     return db.session.scalar(select(Photo).where(Photo.submission_id == submission.id,
                                                  Photo.client_id == client_id))
-
-
-def _has_trailer(fmt: str, data: bytes) -> bool:
-    """Bytes after the image's end (an appended page, a video, a zip): stored re-encoded, never as is."""
-    if fmt == "JPEG":
-        return not data.rstrip(b"\x00").endswith(b"\xff\xd9")
-    if fmt == "PNG":
-        return not data.endswith(b"IEND\xaeB`\x82")
-    if fmt == "WEBP":
-        return len(data) < 12 or int.from_bytes(data[4:8], "little") + 8 != len(data)
-    return True
-
-
-# JPEG segments a plain picture has: JFIF (APP0), its colour profile (APP2), Adobe's colour
-# transform (APP14). EXIF and XMP (APP1), IPTC (APP13) and the rest may say where and by whom.
-PLAIN_JPEG_SEGMENTS = {"APP0", "APP2", "APP14"}
-
-
-def _has_metadata(image: Image.Image) -> bool:
-    if image.getexif() or any(k in image.info for k in ("exif", "xmp", "XML:com.adobe.xmp", "comment")):
-        return True
-    if any(marker not in PLAIN_JPEG_SEGMENTS for marker, _ in getattr(image, "applist", [])):
-        return True
-    return bool(getattr(image, "text", None))  # PNG text chunks
-
-
-def inspect_image(data: bytes) -> tuple[bytes, str, int, int]:
-    """Decode data fully and return (bytes to store, format, width, height).
-
-    Only JPEG, PNG and WebP of at most MAX_PIXELS pixels, complete. Images with metadata (EXIF,
-    XMP, IPTC, comments, text: GPS position, device, author), extra frames or trailing bytes are
-    re-encoded without them, upright per their EXIF orientation; a plain image (what a phone's
-    canvas makes) is kept byte for byte, so its SHA-256 is the sender's."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"]) as probe:
-                fmt = probe.format
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise DomainError("图片尺寸过大")
-                probe.verify()
-            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
-            image.load()  # full decode: truncated or corrupt data fails here
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DomainError("图片尺寸过大") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error,
-            IndexError, TypeError) as exc:  # what Pillow's decoders raise on bad data
-        raise DomainError(NOT_AN_IMAGE) from exc
-    with image:
-        if fmt not in FORMATS:
-            raise DomainError(NOT_AN_IMAGE)
-        frames = getattr(image, "n_frames", 1) > 1
-        if not (_has_metadata(image) or frames or fmt == "MPO" or _has_trailer(fmt, data)):
-            return data, fmt, image.width, image.height
-        return _reencode(image, fmt)
-
-
-def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, str, int, int]:
-    keep = {k: image.info[k] for k in ("icc_profile", "transparency") if image.info.get(k) is not None}
-    upright = ImageOps.exif_transpose(image)
-    upright.info = {}
-    out = io.BytesIO()
-    if fmt in ("JPEG", "MPO"):
-        fmt = "JPEG"
-        if upright.mode not in ("RGB", "L", "CMYK"):
-            upright = upright.convert("RGB")
-        upright.save(out, "JPEG", quality=90, icc_profile=keep.get("icc_profile"))
-    elif fmt == "PNG":
-        upright.save(out, "PNG", **keep)
-    else:
-        if upright.mode not in ("RGB", "RGBA"):
-            alpha = "A" in upright.getbands() or "transparency" in keep
-            upright = upright.convert("RGBA" if alpha else "RGB")
-        upright.save(out, "WEBP", quality=90, icc_profile=keep.get("icc_profile"))
-    return out.getvalue(), fmt, upright.width, upright.height
 
 
 def store_photo(actor: User, submission: Submission, question_name: str, client_id: str, data: bytes,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app
 from markupsafe import Markup
 
+from survey.questionnaires import cache as version_cache
 from survey.questionnaires.cache import VersionView
 
 _SKELETONS: dict[int, Markup] = {}
@@ -27,3 +28,6 @@ def form_skeleton(version: VersionView) -> Markup | None:
 
 def clear() -> None:
     _SKELETONS.clear()
+
+
+version_cache.on_clear(clear)

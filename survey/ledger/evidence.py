@@ -18,7 +18,7 @@ from sqlalchemy import select
 from survey.errors import DomainError, NotAllowed
 from survey.database import begin_writing
 from survey.extensions import db
-from survey.filling import photos
+from survey import images
 from survey.ledger import creation, rules
 from survey.ledger.operations import scope_of
 from survey.models import FINAL, OPEN, Evidence, Problem, ProblemEvent, ProblemStatus, User
@@ -48,7 +48,7 @@ MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 MAX_ZIP_ENTRIES = 20_000
 
 
-class TooLarge(photos.TooLarge):
+class TooLarge(images.TooLarge):
     """413, like a photo that is too large."""
 
 
@@ -115,14 +115,14 @@ def human_size(size: int) -> str:
 def clean_name(name: str, kind: str = "") -> str:
     """The display name: no folders, control or direction characters, at most 255 characters;
     Chinese kept. A name that cleans away to nothing becomes 佐证材料.<kind>."""
-    cleaned = photos.clean_name(name)
+    cleaned = images.clean_name(name)
     if cleaned == "照片" and "照片" not in (name or ""):  # photos' fallback, wrong for a document
         cleaned = f"佐证材料.{kind}" if kind else "佐证材料"
     return cleaned
 
 
 def _claimed(name: str) -> str | None:
-    base = photos.clean_name(name)
+    base = images.clean_name(name)
     return CLAIMED.get(base.rpartition(".")[2].lower()) if "." in base else None
 
 
@@ -172,9 +172,9 @@ def inspect(data: bytes, original_name: str) -> tuple[bytes, str]:
         raise DomainError(EMPTY, field="files")
     if data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n"):
         try:
-            content, fmt, _, _ = photos.inspect_image(data)
+            content, fmt, _, _ = images.inspect_image(data)
         except DomainError as exc:
-            if exc.message == photos.NOT_AN_IMAGE:
+            if exc.message == images.NOT_AN_IMAGE:
                 raise DomainError(MISMATCH, field="files") from None
             raise DomainError(exc.message, field="files") from None
         kind = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}.get(fmt)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from survey import audit
 from survey.errors import DomainError, NotAllowed, wants_json
 from survey.extensions import db
-from survey.filling import photos
+from survey import images
 from survey.ledger import evidence as ev
 from survey.ledger import queries
 from survey.ledger.blueprint import bp
@@ -70,7 +70,7 @@ def evidence_file(evidence_id: int):
     end_reading()  # a read: done; the row is written in a transaction of its own
     audit.record_now("evidence_download", actor=audit.actor_snapshot(current_user), target=problem,
                      details={"evidence_id": row.id, "name": row.original_name, "sha256": row.sha256})
-    stem = photos.name_stem(row.original_name) or "佐证材料"
+    stem = images.name_stem(row.original_name) or "佐证材料"
     resp = store.send(key, mimetype=ev.mimetype(row), as_attachment=not ev.is_image(row),
                       download_name=f"{stem}.{row.kind}", etag=row.sha256, max_age=3600)
     resp.headers["Cache-Control"] = "private, max-age=3600"  # never a shared cache

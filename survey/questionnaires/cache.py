@@ -94,9 +94,16 @@ def version_view(version_id: int) -> VersionView:
     return view
 
 
+_ON_CLEAR: list = []
+
+
+def on_clear(hook) -> None:
+    """hook() runs whenever the cache is cleared: caches built from versions (filling.render) forget too."""
+    _ON_CLEAR.append(hook)
+
+
 def clear() -> None:
     """Forget every cached version (tests empty the database between cases; ids come back)."""
-    from survey.filling import render
-
     _CACHE.clear()
-    render.clear()
+    for hook in _ON_CLEAR:
+        hook()
