@@ -64,6 +64,7 @@ def units_import():
     errors, status = [], 200
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["UNIT_IMPORT_MAX_BYTES"] + 1)
+        db.session.rollback()  # the file is read before the database: hold no (SQLite write) lock meanwhile
         try:
             summary = import_units(current_user, data, current_app.config["UNIT_IMPORT_MAX_BYTES"])
         except ValidationFailed as exc:

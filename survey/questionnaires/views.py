@@ -47,10 +47,11 @@ def import_():
     errors, status = [], 200
     if form.validate_on_submit():
         upload = form.file.data
+        data, filename = upload.read(current_app.config["MAX_CONTENT_LENGTH"]), upload.filename or ""
+        db.session.rollback()  # the file is read before the database: hold no (SQLite write) lock meanwhile
         try:
             version, notices = operations.import_questionnaire(
-                current_user, upload.read(current_app.config["MAX_CONTENT_LENGTH"]), upload.filename or "",
-                publish=form.publish.data, kind=form.kind.data or None)
+                current_user, data, filename, publish=form.publish.data, kind=form.kind.data or None)
         except ValidationFailed as exc:
             db.session.rollback()
             errors, status = exc.errors, 422
