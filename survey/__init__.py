@@ -16,6 +16,7 @@ from survey.questionnaires import versioning  # noqa: F401  (guards published ve
 from survey import audit  # noqa: F401,E402  (chains audit rows by hash, refuses their updates and deletes)
 from survey.config import ROOT, Config
 from survey.database import write_intent
+from survey.throttle import init_throttle
 from survey.request_text import displayable, refuse_invalid_text
 from survey.extensions import compress, csrf, db, login_manager, migrate
 
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     compress.init_app(app)
     app.session_interface = SessionInterface()
+    init_throttle(app)  # anonymous denials: Flask-Limiter, survey/throttle.py
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录（长时间未操作会自动退出登录）"

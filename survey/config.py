@@ -94,6 +94,9 @@ class Config:
         self.AUDIT_RETENTION_DAYS = max(190, _int_env("AUDIT_RETENTION_DAYS", 365))
         # Folders under the instance path whose files a backup copies (photos and evidence).
         self.UPLOAD_FOLDERS = ("uploads", "evidence")
+        # Redis (redis://host:6379/0): counters of anonymous denials shared by every worker and
+        # host (survey/throttle.py); without it each worker counts in its own memory.
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 class TestConfig(Config):
