@@ -97,3 +97,19 @@ def test_pages_still_render_text_already_stored(app, world, db):  # noqa: F811
     assert do_login(inspector, "insp-a").status_code == 302
     resp = inspector.get(f"/rounds/{world['round'].id}/units/{world['unit_a'].id}/pack")  # 问诊包
     assert resp.status_code == 200 and "坏字符\ufffd在此" in resp.get_data(as_text=True)
+
+
+def test_the_answers_export_survives_text_already_stored(app, world, db):  # noqa: F811
+    client, sub = _liaison(app, world)
+    question = _text_question(sub)
+    try:
+        _store_bad_answer(sub, question)
+    except Exception:  # noqa: BLE001
+        _db.session.rollback()
+        pytest.skip("this database refuses the escape: no such text can be stored")
+    _db.session.execute(text("UPDATE submissions SET state = 'submitted' WHERE id = :id"), {"id": sub.id})
+    _db.session.commit()
+    admin = app.test_client()
+    assert do_login(admin, "boss").status_code == 302
+    resp = admin.get(f"/rounds/{world['round'].id}/answers.xlsx")
+    assert resp.status_code == 200, resp.status_code
