@@ -34,6 +34,9 @@ def init_throttle(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "survey")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Redis unreachable: serve on, counting in memory meanwhile, rather than fail every request.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       application_limits=[f"{ANONYMOUS_DENIALS}/minute"],
                       application_limits_exempt_when=_exempt,

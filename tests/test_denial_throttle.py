@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from survey import create_app
 from survey.config import TestConfig
+from survey.extensions import db as _db
 from survey.models import AuditLog, Role
 from survey.throttle import ANONYMOUS_DENIALS
 from tests.conftest import IsolatedClient, database_url, do_login
@@ -85,6 +86,9 @@ def redis_hosts(app, db):
     yield hosts, redis, prefix
     for key in redis.scan_iter(f"*{prefix}*"):
         redis.delete(key)
+    for host in hosts:
+        with host.app_context():
+            _db.engine.dispose()
 
 
 def test_with_redis_the_counters_are_shared_by_every_host(redis_hosts, db):
