@@ -82,13 +82,12 @@ def authenticate(username: str, password: str) -> User:
     if ip_over:  # refused without looking at the password: spend no CPU on it
         audit.record("login_failed", actor_username=username, success=False, details={"reason": "ip_limit"})
         raise LoginRefused("此网络登录失败次数过多，请 15 分钟后再试", field="username")
-    attempt = None
-    if row is not None and not (row.locked_until is not None and row.locked_until > now):
-        attempt = _take_attempt(row.id, now)
+    unlocked = row is not None and not (row.locked_until is not None and row.locked_until > now)
+    attempt = _take_attempt(row.id, now) if unlocked else None
     checked = attempt is not None and attempt <= cfg["LOCKOUT_THRESHOLD"]
-    password_ok = False  # a locked account: refused below without spending CPU on the password
-    if checked or row is None:
-        password_ok = verify_password(row.password_hash if checked else None, password)  # dummy if unknown
+    # A dummy hash for an unknown username; none for a locked account (refused below, no CPU spent).
+    password_ok = verify_password(row.password_hash if checked else None, password) \
+        if checked or row is None else False
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or row is None:
         audit.record("login_failed", actor_username=username, success=False, details={"reason": "unknown_user"})
