@@ -18,6 +18,8 @@ from survey.questionnaires import versioning  # noqa: F401  (guards published ve
 from survey import audit  # noqa: F401,E402  (chains audit rows by hash, refuses their updates and deletes)
 from survey.config import ROOT, Config
 from survey.database import write_intent
+from survey.throttle import init_throttle
+from survey.request_text import displayable, refuse_invalid_text
 from survey.extensions import compress, csrf, db, login_manager, migrate
 from survey.storage import init_storage
 
@@ -54,6 +56,7 @@ def create_app(config: object | None = None) -> Flask:
     init_assets(app, ROOT / "static")
     from survey.templating import register_template_helpers
     register_template_helpers(app)
+    app.jinja_env.finalize = displayable  # text stored before the boundary check never breaks a page
     return app
 
 
@@ -65,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     compress.init_app(app)
     app.session_interface = SessionInterface()
+    init_throttle(app)  # anonymous denials: Flask-Limiter, survey/throttle.py
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录（长时间未操作会自动退出登录）"
@@ -121,16 +125,7 @@ def register_hooks(app: Flask) -> None:
             raise
         return None
 
-    @app.before_request
-    def refuse_nul():
-        """NUL is never text (PostgreSQL refuses it, SQLite's full-text search chokes on it)."""
-        if request.method in SAFE_METHODS and b"%00" not in request.query_string:
-            return None
-        values = [v for d in (request.args, request.form) for vs in d.listvalues() for v in vs]  # file names are cleaned
-        if any("\x00" in v for v in values) or (request.is_json and b"\\u0000" in request.get_data()):
-            from survey.errors import DomainError
-            raise DomainError("提交的内容含有无效的控制字符，请删除后重试")
-        return None
+    app.before_request(refuse_invalid_text)  # NUL and lone surrogates: a 400 before any view
 
     @app.after_request
     def security_headers(response):

@@ -22,6 +22,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, scoped_session
 
+from survey import throttle
 from survey.clock import utcnow
 from survey.database import AUDIT_PENDING, writing
 from survey.extensions import db
@@ -53,8 +54,12 @@ def record(
     target: Any = None,
     details: dict | None = None,
     session: Session | None = None,
-) -> AuditLog:
-    """Queue one audit row for event, written when the session commits (not before)."""
+) -> AuditLog | None:
+    """Queue one audit row for event, written when the session commits (not before). An anonymous
+    denial may only be counted, not written (survey/throttle.py): then None."""
+    details = throttle.row_details(event, success, actor is not None, details or {})
+    if details is None:
+        return None
     row = AuditLog(
         created_at=utcnow(),
         event=event,
@@ -67,7 +72,7 @@ def record(
         target_label=_label(target),
         ip=_text(client_ip(), 64),
         request_id=_text(request_id(), 36),
-        details=clean_details(details or {}),
+        details=clean_details(details),
     )
     session = session or db.session
     if isinstance(session, scoped_session):

@@ -95,6 +95,9 @@ class Config:
         # Where photos, evidence and export files are kept (survey/storage): empty for the
         # instance folder, or file:///absolute/path.
         self.STORAGE_URL = os.environ.get("STORAGE_URL", "")
+        # Redis (redis://host:6379/0): counters of anonymous denials shared by every worker and
+        # host (survey/throttle.py); without it each worker counts in its own memory.
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 class TestConfig(Config):

@@ -93,6 +93,7 @@ def db(app):
                 conn.execute(table.delete())
             restore_default_categories(conn)  # as the migration leaves a new database
         version_cache.clear()  # ids are reused once the tables are emptied
+        app.extensions["denial_throttle"].reset()  # each test starts with no anonymous denials counted
 
 
 @pytest.fixture()

@@ -720,13 +720,16 @@ def test_regression_flattened_nested_group_keeps_the_parent_condition():
 def test_regression_questions_after_a_long_blank_gap_are_not_silently_dropped():
     survey = [H, ["text", "q1", "问题一"]] + [[None] * 3] * 250 + [["text", "q2", "问题二"]]
     result = read_xlsform(form(survey))
-    assert result.spec is None or [q.name for q in result.spec.questions] == ["q1", "q2"]
+    assert result.errors == []
+    assert [q.name for q in result.spec.questions] == ["q1", "q2"]
 
 
 def test_regression_long_choice_lists_are_not_silently_truncated():
     choices = [["list_name", "name", "label"]] + [["village", f"v{i}", f"村{i}"] for i in range(6000)]
     result = read_xlsform(form([H, ["select_one village", "q1", "村"]], choices))
-    assert result.spec is None or len(result.spec.choices["village"]) == 6000
+    # Refused whole, saying why: never a form with the first 5000 choices only.
+    assert result.spec is None
+    assert [(e.sheet, e.message) for e in result.errors][0] == ("choices", "choices 表超过 5000 行")
 
 
 def test_regression_stale_sheet_dimension_does_not_truncate_the_form():
@@ -735,7 +738,8 @@ def test_regression_stale_sheet_dimension_does_not_truncate_the_form():
                       lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:C3"', xml))
     assert stale != data
     result = read_xlsform(stale)
-    assert result.spec is None or [q.name for q in result.spec.questions] == [f"q{i}" for i in range(1, 6)]
+    assert result.errors == []
+    assert [q.name for q in result.spec.questions] == [f"q{i}" for i in range(1, 6)]
 
 
 @pytest.mark.parametrize("member, change", [

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from survey import audit
+from survey import audit, xlsx_guard
 from survey.errors import ValidationFailed
 from survey.extensions import db
 from survey.models import Unit, User
@@ -53,6 +53,10 @@ def parse_units(data: bytes, max_bytes: int) -> ParsedUnits:
     result = ParsedUnits()
     if len(data) > max_bytes:
         result.errors.append(RowError(0, "", f"文件超过 {max_bytes // 1024 // 1024} MB"))
+        return result
+    too_big = xlsx_guard.refusal(data)
+    if too_big:
+        result.errors.append(RowError(0, "", too_big))
         return result
     try:
         from openpyxl import load_workbook  # openpyxl loads here, not at start-up: ~8 MB less in every worker

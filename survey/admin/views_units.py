@@ -12,7 +12,7 @@ from survey.admin.xlsx_templates import unit_template
 from survey.errors import ValidationFailed
 from survey.models import UNIT_CATEGORIES, Unit
 from survey.permissions import admin_required
-from survey.viewutil import committing, form_view, submit
+from survey.viewutil import committing, end_reading, form_view, submit
 
 
 @bp.route("/units")
@@ -64,6 +64,7 @@ def units_import():
     errors, status = [], 200
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["UNIT_IMPORT_MAX_BYTES"] + 1)
+        end_reading()  # the file is read before the database: hold no (SQLite write) lock meanwhile
         try:
             with committing():
                 summary = import_units(current_user, data, current_app.config["UNIT_IMPORT_MAX_BYTES"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from survey import audit
 from survey.clock import utcnow
-from survey.database import write_intent
+from survey.database import write_intent, writing
 from survey.errors import DomainError
 from survey.extensions import db
 from survey.models import AuditLog, User
@@ -29,49 +29,75 @@ def _ip_failures(ip: str, since) -> int:
     ) or 0
 
 
-def _check_password_before_locking(username: str, password: str) -> tuple[str | None, bool]:
-    """Hash the password in a short read transaction of its own, before the login's write
-    transaction starts: hashing takes a tenth of a second of CPU, and SQLite's write lock
-    (BEGIN IMMEDIATE) must not be held that long while a whole district logs in at once."""
-    cfg, now = current_app.config, utcnow()
+# One text for a wrong password and for an unknown username, so the answer never tells whether an
+# account exists (the same for the time: an unknown username is checked against a dummy hash).
+WRONG_CREDENTIALS = "用户名或密码错误"
+
+
+def _login_state(username: str, now) -> tuple[object | None, bool]:
+    """The account's row (id, hash, lock) and whether this address is over its failure limit, read
+    in a short read transaction of its own: the password is hashed after it, outside any
+    transaction, since SQLite's write lock (BEGIN IMMEDIATE) must not be held that long."""
+    cfg = current_app.config
     token = write_intent.set(False)
     try:
-        row = db.session.execute(select(User.password_hash, User.locked_until).where(User.username == username)).first()
-        refused = (row is not None and row.locked_until is not None and row.locked_until > now) or _ip_failures(
-            audit.client_ip(), now - timedelta(minutes=cfg["LOCKOUT_MINUTES"])) >= cfg["IP_FAILURE_LIMIT"]
+        row = db.session.execute(select(User.id, User.password_hash, User.locked_until)
+                                 .where(User.username == username)).first()
+        ip_over = _ip_failures(audit.client_ip(), now - timedelta(minutes=cfg["LOCKOUT_MINUTES"])) \
+            >= cfg["IP_FAILURE_LIMIT"]
         db.session.rollback()  # a read only: ends the transaction before the hashing
     finally:
         write_intent.reset(token)
-    known = row.password_hash if row else None
-    if refused:  # refused below without looking at the password: spend no CPU on it
-        return known, False
-    return known, verify_password(known, password)  # a dummy hash for an unknown user: same time
+    return row, ip_over
+
+
+def _take_attempt(user_id: int, now) -> int | None:
+    """Count this attempt before its password is checked, atomically, in a transaction committed
+    at once on its own connection: UPDATE ... SET n = n + 1 ... RETURNING n. Parallel attempts for
+    one account each get their own number (PostgreSQL's row lock, SQLite's write lock), so no more
+    than LOCKOUT_THRESHOLD passwords are ever checked per lock period on either engine. None when
+    the account is locked."""
+    users = User.__table__
+    stmt = (update(users).where(users.c.id == user_id,
+                                or_(users.c.locked_until.is_(None), users.c.locked_until <= now))
+            .values(failed_login_count=users.c.failed_login_count + 1)
+            .returning(users.c.failed_login_count))
+    with writing(), db.engine.begin() as conn:
+        return conn.execute(stmt).scalar()
+
+
+def _refuse_locked(user: User | None, username: str, now) -> None:
+    until = user.locked_until if user is not None and user.is_locked(now) else None
+    left = (until - now).total_seconds() if until else current_app.config["LOCKOUT_MINUTES"] * 60
+    audit.record("login_failed", actor=user, actor_username=username, success=False,
+                 details={"reason": "locked"})
+    raise LoginRefused(f"密码连续输错次数过多，账号已锁定，请 {max(1, int(left // 60) + 1)} 分钟后再试或联系管理员解锁",
+                       field="username")
 
 
 def authenticate(username: str, password: str) -> User:
     """Return the user whose credentials these are, or raise LoginRefused (audited)."""
-    checked_hash, password_ok = _check_password_before_locking(username, password)
-    cfg = current_app.config
-    now = utcnow()
-    window = timedelta(minutes=cfg["LOCKOUT_MINUTES"])
-    if _ip_failures(audit.client_ip(), now - window) >= cfg["IP_FAILURE_LIMIT"]:
-        audit.record("login_failed", actor_username=username, success=False,
-                     details={"reason": "ip_limit"})
+    cfg, now = current_app.config, utcnow()
+    row, ip_over = _login_state(username, now)
+    if ip_over:  # refused without looking at the password: spend no CPU on it
+        audit.record("login_failed", actor_username=username, success=False, details={"reason": "ip_limit"})
         raise LoginRefused("此网络登录失败次数过多，请 15 分钟后再试", field="username")
+    unlocked = row is not None and not (row.locked_until is not None and row.locked_until > now)
+    attempt = _take_attempt(row.id, now) if unlocked else None
+    checked = attempt is not None and attempt <= cfg["LOCKOUT_THRESHOLD"]
+    # A dummy hash for an unknown username; none for a locked account (refused below, no CPU spent).
+    password_ok = verify_password(row.password_hash if checked else None, password) \
+        if checked or row is None else False
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        audit.record("login_failed", actor_username=username, success=False,
-                     details={"reason": "unknown_user"})
-        raise LoginRefused("用户名或密码错误", field="password")
-    if user.is_locked(now):
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        audit.record("login_failed", actor=user, success=False, details={"reason": "locked"})
-        raise LoginRefused(f"密码连续输错次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员解锁",
-                           field="username")
-    if user.password_hash != checked_hash:  # changed in between: check again (rare)
+    if user is None or row is None:
+        audit.record("login_failed", actor_username=username, success=False, details={"reason": "unknown_user"})
+        raise LoginRefused(WRONG_CREDENTIALS, field="password")
+    if not checked:
+        _refuse_locked(user, username, now)
+    if user.password_hash != row.password_hash:  # changed in between: check again (rare)
         password_ok = verify_password(user.password_hash, password)
     if not password_ok:
-        _count_failure(user, now, window)
+        _count_failure(user, attempt, now)
     if user.is_disabled:
         audit.record("login_failed", actor=user, success=False, details={"reason": "disabled"})
         raise LoginRefused("账号已停用，请联系管理员", field="username")
@@ -82,21 +108,19 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def _count_failure(user: User, now, window: timedelta) -> None:
-    threshold = current_app.config["LOCKOUT_THRESHOLD"]
-    user.failed_login_count += 1
-    audit.record("login_failed", actor=user, success=False,
-                 details={"reason": "bad_password", "count": user.failed_login_count})
-    if user.failed_login_count >= threshold:
+def _count_failure(user: User, attempt: int, now) -> None:
+    """The attempt was counted before its check (_take_attempt); the last allowed one locks."""
+    cfg = current_app.config
+    threshold, window = cfg["LOCKOUT_THRESHOLD"], timedelta(minutes=cfg["LOCKOUT_MINUTES"])
+    audit.record("login_failed", actor=user, success=False, details={"reason": "bad_password", "count": attempt})
+    if attempt >= threshold:
         user.locked_until = now + window
         user.failed_login_count = 0
-        audit.record("lockout", actor=user, success=True,
-                     details={"until": user.locked_until.isoformat()})
+        audit.record("lockout", actor=user, success=True, details={"until": user.locked_until.isoformat()})
         raise LoginRefused(
             f"密码连续输错 {threshold} 次，账号已锁定 {int(window.total_seconds() // 60)} 分钟",
             field="password")
-    left = threshold - user.failed_login_count
-    raise LoginRefused(f"用户名或密码错误（再错 {left} 次将锁定账号）", field="password")
+    raise LoginRefused(WRONG_CREDENTIALS, field="password")
 
 
 def logout(user: User) -> None:

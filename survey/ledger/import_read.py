@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 
+from survey import xlsx_guard
 from survey.xlsform.sheets import cell_text
 
 MAX_ROWS = 10000
@@ -156,6 +157,9 @@ def read_ledger(data: bytes, max_bytes: int) -> Sheet:
     """The ledger's rows, or errors about the file itself (size, format, headers)."""
     if len(data) > max_bytes:
         return Sheet(errors=[RowError(0, "", f"文件超过 {max_bytes // 1024 // 1024} MB 的上限")])
+    too_big = xlsx_guard.refusal(data)
+    if too_big:
+        return Sheet(errors=[RowError(0, "", too_big)])
     from openpyxl import load_workbook  # openpyxl loads here, not at start-up: ~8 MB less in every worker
     from openpyxl.utils.exceptions import InvalidFileException
 

@@ -9,13 +9,12 @@ from flask_login import current_user
 from forms.auth import ActionForm
 from forms.questionnaires import ImportQuestionnaireForm, PublishForm, QuestionnaireForm
 from survey.errors import DomainError, ValidationFailed
-from survey.extensions import db
 from survey.models import Questionnaire, QuestionnaireVersion
 from survey.questionnaires.cache import version_view
 from survey.permissions import admin_required
 from survey.questionnaires import operations, queries
 from survey.questionnaires.convert import spec_from_version
-from survey.viewutil import committing, form_view, submit
+from survey.viewutil import committing, end_reading, form_view, submit
 from survey.xlsform.writer import write_xlsform
 from survey.questionnaires.blueprint import bp
 
@@ -49,15 +48,15 @@ def import_():
     errors, status = [], 200
     if form.validate_on_submit():
         upload = form.file.data
+        data, filename = upload.read(current_app.config["MAX_CONTENT_LENGTH"]), upload.filename or ""
+        end_reading()  # the file is read before the database: hold no (SQLite write) lock meanwhile
         try:
-            version, notices = operations.import_questionnaire(
-                current_user, upload.read(current_app.config["MAX_CONTENT_LENGTH"]), upload.filename or "",
-                publish=form.publish.data, kind=form.kind.data or None)
+            with committing():
+                version, notices = operations.import_questionnaire(
+                    current_user, data, filename, publish=form.publish.data, kind=form.kind.data or None)
         except ValidationFailed as exc:
-            db.session.rollback()
             errors, status = exc.errors, 422
         else:
-            db.session.commit()
             for notice in notices:
                 flash(notice, "warning")
             flash(f"已导入“{version.title}”第 {version.number} 版（{version.state_label}），"

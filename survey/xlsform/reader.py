@@ -10,6 +10,7 @@ from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 
 
+from survey import xlsx_guard
 from survey.xlsform.sheets import MAX_ROWS, Row, read_sheet, sheets_by_name
 from survey.xlsform.spec import FormSpec, QuestionSpec, RowError, SectionSpec
 from survey.xlsform.types import CHECK_LIST, classify, parse_parameters
@@ -36,6 +37,9 @@ def read_xlsform(data: bytes, filename: str = "") -> ReadResult:
     """Parse and validate a workbook. On any error, spec is None and errors list them all."""
     if len(data) > MAX_BYTES:
         return ReadResult(None, [RowError("文件", 0, "", "文件超过 5 MB")])
+    too_big = xlsx_guard.refusal(data)
+    if too_big:
+        return ReadResult(None, [RowError("文件", 0, "", too_big)])
     try:
         from openpyxl import load_workbook  # openpyxl loads here, not at start-up: ~8 MB less in every worker
 

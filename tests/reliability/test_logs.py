@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gunicorn_uses_the_redacting_logger():
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert conf["logger_class"] == "survey.access_log.RedactingLogger"
-    assert conf["worker_class"] == "gthread"
+    assert conf["worker_class"] == "survey.gunicorn_worker.HeadBufferingWorker"
 
 
 def test_tokens_are_replaced_in_every_part_of_the_access_line():
