@@ -115,10 +115,9 @@ def register_hooks(app: Flask) -> None:
         except CSRFError:
             view = app.view_functions.get(request.endpoint)
             from survey import audit
-            actor = audit.actor_snapshot(current_user)
-            db.session.rollback()  # ends the request's transaction (and SQLite's write lock) first
-            audit.record_now("csrf_failed", actor=actor, success=False, details={"endpoint": request.endpoint},
-                             fail_closed=True)  # unrecorded, the request is not served (503)
+            # Written after the view, in its own transaction; unrecorded, the request is not served (503).
+            audit.record_after_request("csrf_failed", actor=audit.actor_snapshot(current_user), success=False,
+                                       details={"endpoint": request.endpoint}, fail_closed=True)
             if getattr(view, "reshows_form_on_csrf", False):
                 g.csrf_failed = True
                 return None

@@ -67,7 +67,7 @@ def record(
         actor_id=actor.id if actor is not None else None,
         actor_username=_text(actor.username if actor is not None else actor_username, 64),
         actor_role=actor.role if actor is not None else "",
-        target_type=type(target).__name__ if target is not None else "",
+        target_type=getattr(target, "type_name", None) or type(target).__name__ if target is not None else "",
         target_id=getattr(target, "id", None),
         target_label=_label(target),
         ip=_text(client_ip(), 64),
@@ -90,6 +90,13 @@ def actor_snapshot(user) -> SimpleNamespace | None:
     return SimpleNamespace(id=user.id, username=user.username, role=user.role)
 
 
+def target_snapshot(obj) -> SimpleNamespace | None:
+    """A target's type, id and label as plain values, readable after the session rolls back."""
+    if obj is None:
+        return None
+    return SimpleNamespace(type_name=type(obj).__name__, id=getattr(obj, "id", None), name=_label(obj))
+
+
 def record_now(event: str, *, fail_closed: bool = False, **kwargs) -> None:
     """Write one row in its own short write transaction; never raises (the caller's answer
     stands even when the database is unreachable), but says so in the log; with fail_closed the
@@ -103,6 +110,25 @@ def record_now(event: str, *, fail_closed: bool = False, **kwargs) -> None:
         if fail_closed:
             raise
         current_app.logger.warning("audit row %s not written", event, exc_info=True)
+
+
+def record_after_request(event: str, *, fail_closed: bool = False, **kwargs) -> None:
+    """Queue one row that is written once the view has answered, in a write transaction of its own
+    (write_after_request, from survey.errors' after_request hook): the hooks that run before the view
+    (the CSRF check, the signed-link check) never commit. Pass actor_snapshot(user)."""
+    g.setdefault("audit_after_request", []).append((event, fail_closed, kwargs))
+
+
+def write_after_request() -> bool:
+    """Write the queued rows; False when a fail_closed one could not be written."""
+    ok = True
+    for name, fail_closed, kwargs in g.pop("audit_after_request", []):
+        try:
+            record_now(name, fail_closed=fail_closed, **kwargs)
+        except Exception:  # noqa: BLE001 - the caller answers 503
+            current_app.logger.warning("audit row %s not written: request refused", name, exc_info=True)
+            ok = False
+    return ok
 
 
 def _text(value: str | None, limit: int) -> str:

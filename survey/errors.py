@@ -105,13 +105,18 @@ def _rollback() -> None:
 
 
 def audit_denied(response):
-    """after_request: every 403, from a role check, an object policy or a view, is on record.
+    """after_request: the rows the before-view hooks queued (survey.audit.record_after_request) are
+    written; every 403, from a role check, an object policy or a view, is on record.
     Only the endpoint and numeric ids are kept: a path may carry a link token. A refusal that was
     already put on record with its own reason (a signed link's, g.denial_audited) is not written twice."""
-    if response.status_code == 403 and not g.get("denial_audited"):
-        from flask_login import current_user
+    from flask_login import current_user
 
-        from survey import audit
+    from survey import audit
+    if g.get("audit_after_request"):
+        _rollback()  # the request's transaction (and SQLite's write lock) ends before the rows are written
+        if not audit.write_after_request():
+            return error_response(503)  # a refusal that cannot be put on record is not served
+    if response.status_code == 403 and not g.get("denial_audited"):
         ids = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, int)}
         actor = audit.actor_snapshot(current_user)
         _rollback()  # the request's transaction (and SQLite's write lock) ends before the row is written

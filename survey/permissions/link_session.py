@@ -13,7 +13,6 @@ from flask import abort, current_app, g, jsonify, redirect, render_template, req
 from flask_login import current_user, logout_user
 
 from survey import audit
-from survey.database import write_intent
 from survey.errors import wants_json
 from survey.extensions import db
 from survey.models import Evidence, Photo, Problem, Submission, UnitLink, User
@@ -73,22 +72,26 @@ def _refuse(link_scope, reason: str):
 
 
 def audit_now(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None = None) -> None:
-    """Record a use in a transaction of its own, committed now (the request goes no further). A refusal
-    is then on record once: survey.errors.audit_denied does not add an access_denied row for it."""
-    db.session.rollback()
-    write_intent.set(True)
-    record_use(link, reason, actor, details)
-    db.session.commit()
+    """Record a refused use in a transaction of its own once the refusal is answered (this runs before
+    the view, where nothing commits). The refusal is then on record once: survey.errors.audit_denied
+    does not add an access_denied row for it."""
+    row = _use_row(link, reason, actor, details)
+    audit.record_after_request("link_use", **{**row, "target": audit.target_snapshot(row["target"])})
     g.denial_audited = reason is not None
 
 
-def record_use(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None = None) -> None:
-    """One audit row per use of a link: success, or the reason it was refused."""
+def _use_row(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None) -> dict:
     info = {"link_id": link.id, "round_id": link.round_id, "unit_id": link.unit_id} if link else {}
     if reason:
         info["reason"] = reason
-    audit.record("link_use", actor=actor if actor is not None and actor.is_authenticated else None,
-                 success=reason is None, target=link.unit if link else None, details={**info, **(details or {})})
+    return {"actor": audit.actor_snapshot(actor) if actor is not None else None, "success": reason is None,
+            "target": link.unit if link else None, "details": {**info, **(details or {})}}
+
+
+def record_use(link: UnitLink | None, reason: str | None, actor: User | None, details: dict | None = None) -> None:
+    """One audit row per use of a link, written with the request's transaction: success, or the reason it
+    was refused."""
+    audit.record("link_use", **_use_row(link, reason, actor, details))
 
 
 def refused(reason: str, status: int):
