@@ -33,12 +33,18 @@ def committing() -> Iterator[None]:
 
 def json_action(action: Callable[[], object]):
     """The JSON variant: action() builds the response, which is sent once the work is committed; a
-    refusal is answered {"error": "refused", "message": ...} with its status, nothing stored."""
+    refusal is answered with json_refusal, nothing stored."""
     try:
         with committing():
             return action()
     except DomainError as exc:
-        return jsonify(error="refused", message=exc.message), exc.status
+        return json_refusal(exc)
+
+
+def json_refusal(exc: DomainError):
+    """{"error": "forbidden" | "too_large" | "conflict" | "refused", "message", "field"} with its status."""
+    code = {403: "forbidden", 409: "conflict", 413: "too_large"}.get(exc.status, "refused")
+    return jsonify(error=code, message=exc.message, field=exc.field), exc.status
 
 
 def commit() -> None:

@@ -8,7 +8,7 @@ from survey.errors import DomainError
 from survey.filling import photos, queries
 from survey.filling.blueprint import bp
 from survey.models import Photo, Submission
-from survey.viewutil import committing, reads_first
+from survey.viewutil import committing, json_action, json_refusal, reads_first
 from survey.permissions import can_view_submission, login_required
 from survey.storage import get_storage
 
@@ -25,11 +25,6 @@ def photo_json(photo: Photo) -> dict:
             "delete_url": url_for("filling.delete_photo", photo_id=photo.id),
             "question": photo.question_name, "name": photo.original_name, "size": photo.size,
             "sha256": photo.sha256, "width": photo.width, "height": photo.height}
-
-
-def _refused(exc: DomainError):
-    code = {403: "forbidden", 413: "too_large"}.get(exc.status, "refused")
-    return jsonify(error=code, message=exc.message, field=exc.field), exc.status
 
 
 @bp.route("/submissions/<int:submission_id>/photos", methods=["POST"])
@@ -50,7 +45,7 @@ def upload_photo(submission_id: int):
                 current_user, submission, request.form.get("question", ""), request.form.get("client_id", ""),
                 data, upload.filename or "", max_bytes)
     except DomainError as exc:
-        return _refused(exc)
+        return json_refusal(exc)
     except Exception:
         if photo is not None and created:
             photos.discard_file(photo)
@@ -76,9 +71,8 @@ def photo(photo_id: int):
 def delete_photo(photo_id: int):
     row = queries.get_or_404(Photo, photo_id)
     _check_view(row.submission)
-    try:
-        with committing():
-            photos.delete_photo(current_user, row)
-    except DomainError as exc:
-        return _refused(exc)
-    return jsonify(id=photo_id, deleted=True)
+
+    def delete():
+        photos.delete_photo(current_user, row)
+        return jsonify(id=photo_id, deleted=True)
+    return json_action(delete)

@@ -15,7 +15,7 @@ from survey.ledger import evidence as ev
 from survey.ledger import queries
 from survey.ledger.blueprint import bp
 from survey.models import Evidence
-from survey.viewutil import committing, end_reading, reads_first
+from survey.viewutil import committing, end_reading, json_refusal, reads_first
 from survey.permissions import login_required
 from survey.storage import get_storage
 
@@ -54,8 +54,8 @@ def _back(problem_id: int):
 def _refused(exc: DomainError, problem_id: int, name: str = ""):
     message = f"{name}：{exc.message}" if name else exc.message
     if wants_json():
-        code = {403: "forbidden", 413: "too_large"}.get(exc.status, "refused")
-        return jsonify(error=code, message=message, field=exc.field, file=name or None), exc.status
+        response, status = json_refusal(exc)
+        return jsonify({**response.get_json(), "message": message, "file": name or None}), status
     flash(message, "error")
     return _back(problem_id)
 
