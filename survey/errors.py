@@ -1,7 +1,7 @@
 """Domain errors and the error pages."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -115,7 +115,7 @@ def audit_denied(response):
     if g.get("audit_after_request"):
         _rollback()  # the request's transaction (and SQLite's write lock) ends before the rows are written
         if not audit.write_after_request():
-            return error_response(503)  # a refusal that cannot be put on record is not served
+            return make_response(*error_response(503))  # a refusal that cannot be put on record is not served
     if response.status_code == 403 and not g.get("denial_audited"):
         ids = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, int)}
         actor = audit.actor_snapshot(current_user)
