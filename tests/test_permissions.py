@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from survey import clock
 from survey.models import Role
 from tests.conftest import csrf_from, do_login
 from tests.factories import make_group, make_unit, make_user
@@ -191,7 +192,8 @@ def _round(db, author, unit) -> dict:
         operations.publish_version(author, v)
         forms.append(v)
     rnd = filling.create_round(author, name="矩阵批次", code="M", starts_on=date(2026, 1, 1),
-                               ends_on=date(2026, 12, 31), self_check_deadline=date(2026, 6, 30),
+                               ends_on=max(date(2026, 12, 31), clock.today() + timedelta(days=365)),
+                               self_check_deadline=date(2026, 6, 30),
                                self_check_version=forms[0], onsite_version=forms[1], units=[unit])
     sub = filling.open_submission(rnd, unit, "self_check", author)
     db.session.flush()

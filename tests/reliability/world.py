@@ -7,12 +7,13 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 from PIL import Image
 
+from survey import clock
 from survey.filling import operations as filling
 from survey.filling.problems import create_problems
 from survey.models import Evidence, ExportJob, Photo, Role, User
@@ -103,7 +104,8 @@ def build(db, instance: Path, submit_every: int = 2) -> World:
     self_check, _ = import_questionnaire(admin, workbook("self_check"), "s.xlsx", publish=True, kind="self_check")
     onsite, _ = import_questionnaire(admin, workbook("onsite"), "o.xlsx", publish=True, kind="onsite")
     rnd = filling.create_round(admin, name="可靠性批次", code="R", starts_on=date(2026, 1, 1),
-                               ends_on=date(2026, 12, 31), self_check_deadline=date(2026, 6, 30),
+                               ends_on=max(date(2026, 12, 31), clock.today() + timedelta(days=365)),
+                               self_check_deadline=date(2026, 6, 30),
                                self_check_version=self_check, onsite_version=onsite,
                                units=[u.unit for u in units],
                                groups={u.unit.id: groups[u.group_index].id for u in units})
