@@ -35,16 +35,6 @@ def live_server(app, db):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture()
 def phone(browser):
     """A 360×740 touch phone context, Chinese locale, WeChat's user agent."""

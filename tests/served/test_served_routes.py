@@ -216,32 +216,29 @@ def test_chinese_file_names_survive_gunicorn(app, served):
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium is not installed (make test installs it)")
-def test_an_administrator_downloads_the_questionnaire_on_a_phone(served, tmp_path):
+def test_an_administrator_downloads_the_questionnaire_on_a_phone(served, browser, tmp_path):
     """As in the issue: log in as admin on a 360 px phone, 问卷 → 廉洁机关建设自查表 → 下载 Excel, through
     gunicorn; the file keeps its Chinese name and opens."""
     from openpyxl import load_workbook
-    from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, WECHAT_UA
+    from tests.e2e.conftest import WECHAT_UA
 
     base = f"http://127.0.0.1:{served['port']}"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      locale="zh-CN", user_agent=WECHAT_UA, accept_downloads=True)
-        page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.goto(f"{base}/questionnaires")
-        page.click("text=廉洁机关建设自查表")
-        with page.expect_download() as info:
-            page.click("text=下载 Excel")
-        download = info.value
-        name = download.suggested_filename
-        saved = tmp_path / "download.xlsx"
-        download.save_as(saved)
-        browser.close()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", user_agent=WECHAT_UA, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/questionnaires")
+    page.click("text=廉洁机关建设自查表")
+    with page.expect_download() as info:
+        page.click("text=下载 Excel")
+    download = info.value
+    name = download.suggested_filename
+    saved = tmp_path / "download.xlsx"
+    download.save_as(saved)
+    context.close()
     assert name.startswith("廉洁机关建设自查表") and name.endswith(".xlsx"), name
     assert "survey" in load_workbook(saved).sheetnames
