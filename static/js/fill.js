@@ -11,7 +11,7 @@
   var review = form.hasAttribute("data-review");
   var statusEl = document.querySelector("[data-save-status]");
   var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content;
-  var timer = null, syncing = false, conflictServer = null;
+  var timer = null, syncing = false, conflictServer = null, done = false;   // done: submitted, no more drafts
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY)); } catch (e) { return null; } }
   function store(copy) { try { localStorage.setItem(KEY, JSON.stringify(copy)); } catch (e) { /* full */ } }
@@ -92,6 +92,7 @@
   }
 
   function changed() {
+    if (done) { return; }
     var copy = load() || {};
     var data = collect();
     copy.answers = data.answers; copy.facts = data.facts; copy.found = data.found;
@@ -104,7 +105,7 @@
 
   function sync(force) {
     var copy = load();
-    if (!copy || !copy.dirty || syncing || copy.pending) { return; }
+    if (done || !copy || !copy.dirty || syncing || copy.pending) { return; }
     if (!navigator.onLine) { status("离线，已保存在本机", "offline"); return; }
     syncing = true;
     var sent = JSON.stringify([copy.answers, copy.facts, copy.found]);
@@ -114,7 +115,8 @@
       syncing = false;
       if (r.status === 200) {
         lock = r.body.lock_version;
-        var now = load() || copy;
+        var now = load();
+        if (!now || done) { return; }   // submitted meanwhile: the copy is gone, keep it gone
         now.lock = lock;
         if (JSON.stringify([now.answers, now.facts, now.found]) === sent) { now.dirty = false; }
         store(now);
@@ -212,8 +214,10 @@
     if (!copy || !copy.pending) { return; }
     if (!navigator.onLine) { status("待发送：当前离线，联网后自动提交", "offline"); return; }
     status("正在提交…");
+    clearTimeout(timer);
     post(form.getAttribute("data-submit-url"), copy.pending).then(function (r) {
       if (r.status === 200 || r.status === 201) {
+        done = true; clearTimeout(timer); clearInterval(beat);
         localStorage.removeItem(KEY);
         status("已提交", "ok");
         location.href = r.body.url;
@@ -264,16 +268,17 @@
   // Start: the page may come without answers filled in (a cached form); fill in the server's copy,
   // or what this phone has that the server does not, then listen.
   var local = load();
+  // A page served from the offline cache may be older than what this phone last saved to the server.
+  if (local && local.lock > lock) { lock = local.lock; }
   if (window.SurveyPhotos && server.photos && !review) {
     Object.keys(server.photos).forEach(function (name) {
       var q = form.querySelector(".q[data-name='" + name + "']");
       if (q && !q.hasAttribute("data-photos")) { window.SurveyPhotos.addExisting(name, server.photos[name]); }
     });
   }
-  if (local && local.dirty && !review) {
+  if (local && (local.dirty || local.lock > server.lock_version) && !review) {
     apply(local);
-    status("已恢复本机未同步的内容", "ok");
-    timer = setTimeout(sync, 300);
+    if (local.dirty) { status("已恢复本机未同步的内容", "ok"); timer = setTimeout(sync, 300); }
   } else {
     if (!review) { apply(server); }
     store({ answers: server.answers, facts: server.facts, found: server.found, lock: lock, dirty: false });
@@ -293,8 +298,7 @@
   }
   window.addEventListener("online", function () { sync(); flush(); });
   window.addEventListener("offline", function () { status("离线，已保存在本机", "offline"); });
-  setInterval(function () { sync(); flush(); }, 15000);
+  var beat = setInterval(function () { sync(); flush(); }, 15000);
   if (local && local.pending) { flush(); }
-  if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js").catch(function () {}); }
   window.SurveyFill = { sync: sync, flush: flush, key: KEY };
 })();
