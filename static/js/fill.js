@@ -91,6 +91,13 @@
     statusEl.appendChild(a);
   }
 
+  // The server takes no more drafts of this form (submitted here or elsewhere): stop saving, say so.
+  function stop(text, kind) {
+    done = true; clearTimeout(timer);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-submit]"), function (b) { b.disabled = true; });
+    status(text, kind);
+  }
+
   function changed() {
     if (done) { return; }
     var copy = load() || {};
@@ -126,6 +133,8 @@
         showConflict(r.body);
       } else if (r.status === 401 || (r.status === 400 && !r.body.message)) {
         expired();
+      } else if (r.body.error === "refused") {
+        stop((r.body.message || "此表不能再修改") + "（本机的修改未保存）", "error");
       } else {
         status(r.body.message || "保存失败，内容已保存在本机", "error");
       }
@@ -218,7 +227,8 @@
     post(form.getAttribute("data-submit-url"), copy.pending).then(function (r) {
       if (r.status === 200 || r.status === 201) {
         done = true; clearTimeout(timer); clearInterval(beat);
-        localStorage.removeItem(KEY);
+        // A mark, not the copy: should this page come back from the offline cache, it stays read-only.
+        store({ submitted: true, lock: r.body.lock_version });
         status("已提交", "ok");
         location.href = r.body.url;
       } else if (r.status === 422) {
@@ -268,6 +278,14 @@
   // Start: the page may come without answers filled in (a cached form); fill in the server's copy,
   // or what this phone has that the server does not, then listen.
   var local = load();
+  if (local && local.submitted) {
+    if (server.lock_version <= local.lock) {      // an older page than the submit: from the offline cache
+      stop("已提交。这是本机保存的旧页面，联网后刷新可查看提交的内容", "ok");
+      window.SurveyFill = { sync: sync, flush: flush, key: KEY };
+      return;
+    }
+    local = null;                                  // reopened (退回) since: the server's copy counts
+  }
   // A page served from the offline cache may be older than what this phone last saved to the server.
   if (local && local.lock > lock) { lock = local.lock; }
   if (window.SurveyPhotos && server.photos && !review) {

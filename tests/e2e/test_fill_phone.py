@@ -85,6 +85,7 @@ def test_self_check_reloads_offline_after_one_visit_and_is_stored_once(live_serv
     assert page.is_checked("#q-p3 input[value=no]")
     assert page.input_value("#q-p_note textarea") == "传达学习记录不完整，下周补齐"
     assert page.input_value("#q-p2 input") == "2023-03-15"
+    stale = page.content()                        # the form as it stands before the submit
     page.goto(live_server + "/")                  # the home page, visited once online, opens offline too
     assert "尚未缓存" not in page.inner_text("body") and "开始填写自查表" in page.inner_text("main")
     page.goto(url)
@@ -100,6 +101,19 @@ def test_self_check_reloads_offline_after_one_visit_and_is_stored_once(live_serv
     expect(page.locator("[data-submit]")).to_have_count(0, timeout=20000)  # the read-only view
     assert "已提交" in page.inner_text("main")
     page.wait_for_timeout(2500)                   # longer than the autosave delay
+    assert_no_draft_after_submit(posts)
+    context.set_offline(True)                     # offline again: the submitted view was kept
+    page.reload()
+    assert "已提交" in page.inner_text("main") and page.locator("[data-submit]").count() == 0
+    # Had the view not reached the cache, the old form would come back: it stays read-only.
+    page.evaluate("""([url, html]) => caches.open("survey-pages-v1").then(c => c.put(url,
+        new Response(html, {headers: {"Content-Type": "text/html; charset=utf-8"}})))""", [url, stale])
+    page.reload()
+    expect(page.locator("[data-save-status]")).to_contain_text("已提交")
+    assert page.locator("[data-submit]").is_disabled()
+    page.tap("#q-p1 .opt:nth-child(2)")
+    context.set_offline(False)
+    page.wait_for_timeout(2500)
     assert_no_draft_after_submit(posts)
     second = context.new_page()                   # a second tab tries again
     second.goto(url)
