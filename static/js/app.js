@@ -28,9 +28,14 @@ document.addEventListener("submit", function (event) {
   sync();
 })();
 
-// Logging out clears this user's local copies of drafts and the offline page cache.
+// Logging out (or in, as someone else) clears the offline page cache; logging out also clears this
+// user's local copies of drafts.
 document.addEventListener("submit", function (event) {
   var action = event.target.getAttribute("action") || "";
+  if (!document.body.getAttribute("data-user-id") && event.target.querySelector("input[name=password]")) {
+    if (window.caches) { caches.delete("survey-pages-v1"); }
+    return;
+  }
   if (!/\/logout$/.test(action)) { return; }
   var uid = document.body.getAttribute("data-user-id");
   try {
@@ -42,3 +47,22 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
 });
+
+// Offline from the first visit: the service worker keeps the home page and the filling pages as
+// they pass; this page was loaded before it was controlled, so once the worker is active, ask it to
+// keep this page and its assets. <html data-offline="ready"> says the page will reload offline.
+(function () {
+  if (!("serviceWorker" in navigator) || !window.fetch) { return; }
+  var fresh = !!navigator.serviceWorker.controller;   // this load came through the worker (cached)
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "kept" && event.data.page) {
+      document.documentElement.setAttribute("data-offline", "ready");
+    }
+  });
+  navigator.serviceWorker.register("/sw.js").then(function () { return navigator.serviceWorker.ready; })
+    .then(function (reg) {
+      var assets = Array.prototype.map.call(document.querySelectorAll("script[src], link[rel=stylesheet][href]"),
+                                            function (el) { return el.src || el.href; });
+      reg.active.postMessage({ type: "keep", page: location.href, fresh: fresh, assets: assets });
+    }).catch(function () { /* no worker: pages still work online */ });
+})();

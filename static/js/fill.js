@@ -11,7 +11,7 @@
   var review = form.hasAttribute("data-review");
   var statusEl = document.querySelector("[data-save-status]");
   var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content;
-  var timer = null, syncing = false, conflictServer = null;
+  var timer = null, syncing = false, conflictServer = null, done = false;   // done: submitted, no more drafts
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY)); } catch (e) { return null; } }
   function store(copy) { try { localStorage.setItem(KEY, JSON.stringify(copy)); } catch (e) { /* full */ } }
@@ -91,7 +91,15 @@
     statusEl.appendChild(a);
   }
 
+  // The server takes no more drafts of this form (submitted here or elsewhere): stop saving, say so.
+  function stop(text, kind) {
+    done = true; clearTimeout(timer);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-submit]"), function (b) { b.disabled = true; });
+    status(text, kind);
+  }
+
   function changed() {
+    if (done) { return; }
     var copy = load() || {};
     var data = collect();
     copy.answers = data.answers; copy.facts = data.facts; copy.found = data.found;
@@ -104,7 +112,7 @@
 
   function sync(force) {
     var copy = load();
-    if (!copy || !copy.dirty || syncing || copy.pending) { return; }
+    if (done || !copy || !copy.dirty || syncing || copy.pending) { return; }
     if (!navigator.onLine) { status("离线，已保存在本机", "offline"); return; }
     syncing = true;
     var sent = JSON.stringify([copy.answers, copy.facts, copy.found]);
@@ -114,7 +122,8 @@
       syncing = false;
       if (r.status === 200) {
         lock = r.body.lock_version;
-        var now = load() || copy;
+        var now = load();
+        if (!now || done) { return; }   // submitted meanwhile: the copy is gone, keep it gone
         now.lock = lock;
         if (JSON.stringify([now.answers, now.facts, now.found]) === sent) { now.dirty = false; }
         store(now);
@@ -124,6 +133,8 @@
         showConflict(r.body);
       } else if (r.status === 401 || (r.status === 400 && !r.body.message)) {
         expired();
+      } else if (r.body.error === "refused") {
+        stop((r.body.message || "此表不能再修改") + "（本机的修改未保存）", "error");
       } else {
         status(r.body.message || "保存失败，内容已保存在本机", "error");
       }
@@ -212,9 +223,12 @@
     if (!copy || !copy.pending) { return; }
     if (!navigator.onLine) { status("待发送：当前离线，联网后自动提交", "offline"); return; }
     status("正在提交…");
+    clearTimeout(timer);
     post(form.getAttribute("data-submit-url"), copy.pending).then(function (r) {
       if (r.status === 200 || r.status === 201) {
-        localStorage.removeItem(KEY);
+        done = true; clearTimeout(timer); clearInterval(beat);
+        // A mark, not the copy: should this page come back from the offline cache, it stays read-only.
+        store({ submitted: true, lock: r.body.lock_version });
         status("已提交", "ok");
         location.href = r.body.url;
       } else if (r.status === 422) {
@@ -264,16 +278,25 @@
   // Start: the page may come without answers filled in (a cached form); fill in the server's copy,
   // or what this phone has that the server does not, then listen.
   var local = load();
+  if (local && local.submitted) {
+    if (server.lock_version <= local.lock) {      // an older page than the submit: from the offline cache
+      stop("已提交。这是本机保存的旧页面，联网后刷新可查看提交的内容", "ok");
+      window.SurveyFill = { sync: sync, flush: flush, key: KEY };
+      return;
+    }
+    local = null;                                  // reopened (退回) since: the server's copy counts
+  }
+  // A page served from the offline cache may be older than what this phone last saved to the server.
+  if (local && local.lock > lock) { lock = local.lock; }
   if (window.SurveyPhotos && server.photos && !review) {
     Object.keys(server.photos).forEach(function (name) {
       var q = form.querySelector(".q[data-name='" + name + "']");
       if (q && !q.hasAttribute("data-photos")) { window.SurveyPhotos.addExisting(name, server.photos[name]); }
     });
   }
-  if (local && local.dirty && !review) {
+  if (local && (local.dirty || local.lock > server.lock_version) && !review) {
     apply(local);
-    status("已恢复本机未同步的内容", "ok");
-    timer = setTimeout(sync, 300);
+    if (local.dirty) { status("已恢复本机未同步的内容", "ok"); timer = setTimeout(sync, 300); }
   } else {
     if (!review) { apply(server); }
     store({ answers: server.answers, facts: server.facts, found: server.found, lock: lock, dirty: false });
@@ -293,8 +316,7 @@
   }
   window.addEventListener("online", function () { sync(); flush(); });
   window.addEventListener("offline", function () { status("离线，已保存在本机", "offline"); });
-  setInterval(function () { sync(); flush(); }, 15000);
+  var beat = setInterval(function () { sync(); flush(); }, 15000);
   if (local && local.pending) { flush(); }
-  if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js").catch(function () {}); }
   window.SurveyFill = { sync: sync, flush: flush, key: KEY };
 })();

@@ -129,7 +129,7 @@ def submit(submission_id: int):
         created = False
     except DomainError as exc:
         return jsonify(error="refused", message=exc.message), exc.status
-    return jsonify(id=sub.id, state=sub.state, created=created,
+    return jsonify(id=sub.id, state=sub.state, created=created, lock_version=sub.lock_version,
                    url=url_for("filling.submission", submission_id=sub.id)), 201 if created else 200
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from survey import audit
-from survey.clock import today
+from survey.clock import china_date, today
 from survey.errors import Conflict, ValidationFailed
 from survey.extensions import db
 from survey.ledger import creation
@@ -99,7 +99,7 @@ def _default_found_on(plan: Plan) -> None:
     deadline or close date (so that no deadline comes before the finding)."""
     for row in plan.rows:
         if row["found_on"] is None:
-            closed_on = row["closed_at"].date() if row["closed_at"] else None
+            closed_on = china_date(row["closed_at"]) if row["closed_at"] else None
             row["found_on"] = min(d for d in (today(), row["deadline"], closed_on) if d)
             row["found_on_defaulted"] = True
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -47,29 +48,47 @@ def answer_all_required(page, version):
             page.fill(f"{sel} input, {sel} textarea", "张三")
 
 
-def test_self_check_survives_offline_reload_and_is_stored_once(live_server, browser, district, db, artifacts_dir):
+def record_posts(context) -> list[str]:
+    """The paths of the POSTs the pages make, in order (service-worker traffic included)."""
+    posts: list[str] = []
+    context.on("request", lambda req: posts.append(urlsplit(req.url).path) if req.method == "POST" else None)
+    return posts
+
+
+def assert_no_draft_after_submit(posts: list[str]) -> None:
+    submits = [i for i, path in enumerate(posts) if path.endswith("/submit")]
+    assert submits, posts
+    assert [p for p in posts[submits[0]:] if p.endswith("/draft")] == [], posts
+
+
+def test_self_check_reloads_offline_after_one_visit_and_is_stored_once(live_server, browser, district, db,
+                                                                        artifacts_dir):
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                   locale="zh-CN", user_agent=WECHAT_UA, device_scale_factor=2)
+    posts = record_posts(context)
     page = context.new_page()
     login(page, live_server, "liaison-nyncj")
     page.wait_for_url(live_server + "/")
     page.tap("text=开始填写自查表")
     page.wait_for_url("**/submissions/*")
     url = page.url
+    # The first load of the form, then the signal drops: no second online load.
+    page.wait_for_selector("html[data-offline=ready]", state="attached", timeout=10000)
+    context.set_offline(True)
     page.tap("#q-p1 .opt:nth-child(1)")
     page.fill("#q-p2 input", "2023-03-15")
-    expect(page.locator("[data-save-status]")).to_contain_text("已保存 ")
-    page.reload()  # the service worker now controls the page and has cached it
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10000)
-
-    context.set_offline(True)
     page.tap("#q-p3 .opt:nth-child(2)")           # 否: the explanation box appears
     page.fill("#q-p_note textarea", "传达学习记录不完整，下周补齐")
     assert "离线" in page.inner_text("[data-save-status]")
     page.reload()                                 # offline reload: the cached page, then the local copy
+    assert "尚未缓存" not in page.inner_text("body")
     assert page.is_checked("#q-p3 input[value=no]")
     assert page.input_value("#q-p_note textarea") == "传达学习记录不完整，下周补齐"
     assert page.input_value("#q-p2 input") == "2023-03-15"
+    stale = page.content()                        # the form as it stands before the submit
+    page.goto(live_server + "/")                  # the home page, visited once online, opens offline too
+    assert "尚未缓存" not in page.inner_text("body") and "开始填写自查表" in page.inner_text("main")
+    page.goto(url)
     answer_all_required(page, district["self_check"])
     assert_fits_phone(page)
     page.tap("[data-submit]")
@@ -81,6 +100,21 @@ def test_self_check_survives_offline_reload_and_is_stored_once(live_server, brow
     context.set_offline(False)
     expect(page.locator("[data-submit]")).to_have_count(0, timeout=20000)  # the read-only view
     assert "已提交" in page.inner_text("main")
+    page.wait_for_timeout(2500)                   # longer than the autosave delay
+    assert_no_draft_after_submit(posts)
+    context.set_offline(True)                     # offline again: the submitted view was kept
+    page.reload()
+    assert "已提交" in page.inner_text("main") and page.locator("[data-submit]").count() == 0
+    # Had the view not reached the cache, the old form would come back: it stays read-only.
+    page.evaluate("""([url, html]) => caches.open("survey-pages-v1").then(c => c.put(url,
+        new Response(html, {headers: {"Content-Type": "text/html; charset=utf-8"}})))""", [url, stale])
+    page.reload()
+    expect(page.locator("[data-save-status]")).to_contain_text("已提交")
+    assert page.locator("[data-submit]").is_disabled()
+    page.tap("#q-p1 .opt:nth-child(2)")
+    context.set_offline(False)
+    page.wait_for_timeout(2500)
+    assert_no_draft_after_submit(posts)
     second = context.new_page()                   # a second tab tries again
     second.goto(url)
     assert second.locator("[data-submit]").count() == 0
@@ -94,6 +128,7 @@ def test_self_check_survives_offline_reload_and_is_stored_once(live_server, brow
 
 
 def test_inspector_records_a_visit_with_problems(live_server, phone, district, db, artifacts_dir):
+    posts = record_posts(phone.context)
     login(phone, live_server, "inspector1")
     phone.wait_for_url(live_server + "/")
     phone.tap("main a:has-text('2023年廉洁机关建设上门问诊')")
@@ -125,6 +160,8 @@ def test_inspector_records_a_visit_with_problems(live_server, phone, district, d
     phone.screenshot(path=str(artifacts_dir / "visit-review-360.png"), full_page=True)
     phone.tap("[data-submit]")
     expect(phone.locator("[data-submit]")).to_have_count(0, timeout=20000)
+    phone.wait_for_timeout(2500)
+    assert_no_draft_after_submit(posts)
     db.session.rollback()
     problems = {p.description: p for p in db.session.scalars(select(Problem))}
     assert "廉洁承诺书未全覆盖" in problems and "值班记录不全" in problems
