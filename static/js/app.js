@@ -42,3 +42,9 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
 });
+
+// A filter panel folded behind one button on a phone stays open on a wide screen.
+(function () {
+  if (!window.matchMedia || !window.matchMedia("(min-width: 900px)").matches) { return; }
+  document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+})();
