@@ -15,8 +15,9 @@ def home_context(user: User) -> dict:
 
     todo = todo_count(user, today())
     if user.is_admin:
-        return {"stats": admin_stats(), "rounds": rounds_for(user)[:5], "todo": todo,
-                "pending": admin_todo(user, today())}
+        stats = admin_stats()
+        return {"stats": stats, "rounds": rounds_for(user)[:5], "todo": todo,
+                "pending": admin_todo(user, today(), stats["units_without_group"])}
     if user.is_inspector:
         return {"groups": user.groups, "rounds": rounds_for(user), "todo": todo,
                 "work": inspector_work(user, today())}
@@ -37,6 +38,8 @@ def admin_stats() -> dict:
     now = utcnow()
     return {
         "units": db.session.scalar(select(func.count(Unit.id)).where(Unit.is_disabled.is_(False))),
+        "units_without_group": db.session.scalar(
+            select(func.count(Unit.id)).where(Unit.group_id.is_(None), Unit.is_disabled.is_(False))),
         "groups": db.session.scalar(select(func.count(SupervisionGroup.id))),
         "users": db.session.scalar(select(func.count(User.id)).where(User.is_disabled.is_(False))),
         "locked": db.session.scalar(select(func.count(User.id)).where(User.locked_until > now)),

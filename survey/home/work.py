@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from survey.extensions import db
 from survey.filling.queries import progress_board, round_board, rounds_for
 from survey.ledger.queries import pending_clause, visible_to
-from survey.models import OPEN, Problem, ProblemStatus, Round, Unit, User
+from survey.models import OPEN, Problem, ProblemStatus, Round, User
 
 SHOWN = 5  # items listed under each count; the count links to all of them
 
@@ -64,10 +64,10 @@ def late_self_checks(user: User, today: date) -> list[dict]:
     return late
 
 
-def admin_todo(user: User, today: date) -> dict:
+def admin_todo(user: User, today: date, ungrouped: int) -> dict:
     """Every kind of decision waiting for an administrator: 延期 requests, problems to verify,
-    overdue ones, unfinished ones without a deadline, late self-checks, units without a group.
-    total is 0 only when nothing waits."""
+    overdue ones, unfinished ones without a deadline, late self-checks, and the ungrouped units
+    (counted by home.queries.admin_stats). total is 0 only when nothing waits."""
     blocks = {
         "extension": problem_block(user, pending_clause("extension"), (Problem.extension_deadline,)),
         "review": pending_review(user),
@@ -75,7 +75,5 @@ def admin_todo(user: User, today: date) -> dict:
         "no_deadline": problem_block(user, pending_clause("no_deadline"), (Problem.found_on,)),
     }
     late = late_self_checks(user, today)
-    ungrouped = db.session.scalar(select(func.count(Unit.id)).where(
-        Unit.group_id.is_(None), Unit.is_disabled.is_(False))) or 0
     total = sum(b["count"] for b in blocks.values()) + sum(r["count"] for r in late) + ungrouped
     return {**blocks, "late_self_checks": late, "units_without_group": ungrouped, "total": total}
