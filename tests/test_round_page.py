@@ -54,6 +54,7 @@ def test_group_filter_and_the_count_of_shown_units(world, login):
     assert _units(page) == ["财政局"]
     assert f'<option value="{second.id}" selected>第二督导组</option>' in page
     assert "显示 1 / 2 个单位" in page and 'class="board-clear" href="?"' in page
+    assert 'data-open-wide open' in page  # the search panel stays open while a filter is on
 
 
 def test_search_keeps_the_quick_filter_and_an_inspector_sees_only_its_units(world, login):

@@ -70,9 +70,12 @@ def test_inspector_first_screen_holds_the_visits_to_do(live_server, phone, db, a
     assert_fits_phone(phone)
     phone.screenshot(path=str(artifacts_dir / "home-inspector-full-360.png"), full_page=True)
     phone.tap("#visits-to-do .work-count")
+    assert not phone.locator("input[name=q]").is_visible()  # folded behind one button
+    phone.tap("summary:has-text('查找单位')")
     phone.fill("input[name=q]", "单位07")
     phone.locator("form.board-search button").tap()
     expect(phone.locator(".card.item .item-title")).to_have_text(["区直单位07"])
+    expect(phone.locator("input[name=q]")).to_be_visible()  # open while a search is on
     assert_fits_phone(phone)
     phone.screenshot(path=str(artifacts_dir / "round-search-360.png"), full_page=True)
 
