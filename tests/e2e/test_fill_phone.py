@@ -51,6 +51,7 @@ def test_self_check_survives_offline_reload_and_is_stored_once(live_server, brow
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                   locale="zh-CN", user_agent=WECHAT_UA, device_scale_factor=2)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # 确定提交自查表？ (tests/e2e/test_submit_confirm_phone.py)
     login(page, live_server, "liaison-nyncj")
     page.wait_for_url(live_server + "/")
     page.tap("text=开始填写自查表")
