@@ -17,7 +17,8 @@ YEAR = 365 * 24 * 3600
 
 # Scripts a page needs together, served as one file (one request on a weak signal).
 BUNDLES = {
-    "js/fill.bundle.js": ("js/app.js", "js/expr.js", "js/form.js", "js/photos.js", "js/fill.js"),
+    "js/fill.bundle.js": ("js/app.js", "js/expr.js", "js/form.js", "js/photos.js", "js/fill.js",
+                          "js/confirm_submit.js"),
     "js/preview.bundle.js": ("js/app.js", "js/expr.js", "js/form.js"),
 }
 

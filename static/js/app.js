@@ -66,3 +66,9 @@ document.addEventListener("click", function (event) {
       reg.active.postMessage({ type: "keep", page: location.href, fresh: fresh, assets: assets });
     }).catch(function () { /* no worker: pages still work online */ });
 })();
+
+// A filter panel folded behind one button on a phone stays open on a wide screen.
+(function () {
+  if (!window.matchMedia || !window.matchMedia("(min-width: 900px)").matches) { return; }
+  document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+})();

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from survey.ledger import rules
+from survey.ledger.queries import PENDING
 from survey.models import ProblemStatus, close_rate
 from survey.models.problem import source_label, status_label
 from survey.clock import CHINA, china_date
@@ -64,6 +65,7 @@ def conditions(f, round_name: str | None, unit_name: str | None, near_days: int)
                          ("状态", status_label(f.status)), ("严重程度", f.severity),
                          ("发现方式", source_label(f.source)),
                          ("预警", {"overdue": "逾期", "near": f"临期（{near_days} 天内到期）"}.get(f.warn, "")),
+                         ("待办", PENDING.get(getattr(f, "pending", ""), "")),
                          ("关键词", f.q)):
         if value:
             parts.append(f"{label} {value}")

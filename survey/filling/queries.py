@@ -1,6 +1,8 @@
 """Reads for rounds and submissions."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -44,6 +46,57 @@ def round_board(rnd: Round, user: User, show: str = "") -> list[dict]:
     if pending:
         rows = [r for r in rows if not (r[pending] and r[pending].is_submitted)]
     return rows
+
+
+# The round page's search and filters (query arguments), on top of round_board's show=.
+VISIT_STATES = {"none": "待问诊", "draft": "问诊中", "submitted": "已问诊"}
+
+
+@dataclass
+class BoardFilter:
+    q: str = ""                  # part of the unit's name
+    self_check: str = ""         # a SELF_CHECK_STATES key
+    visit: str = ""              # a VISIT_STATES key
+    group_id: int | None = None  # the group the round assigns; 0: none assigned
+    show: str = ""               # not_submitted | not_visited (the board's quick filters)
+
+    @classmethod
+    def from_args(cls, args) -> "BoardFilter":
+        group = args.get("group", "")
+        return cls(q=args.get("q", "").strip()[:50],
+                   self_check=args.get("self_check", "") if args.get("self_check") in SELF_CHECK_STATES else "",
+                   visit=args.get("visit", "") if args.get("visit") in VISIT_STATES else "",
+                   group_id=int(group) if group.isascii() and group.isdigit() and len(group) <= 9 else None,
+                   show=args.get("show", "") if args.get("show") in ("not_submitted", "not_visited") else "")
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.q or self.self_check or self.visit or self.group_id is not None or self.show)
+
+    def keeps(self, row: dict) -> bool:
+        pending = {"not_submitted": "self_check", "not_visited": "visit"}.get(self.show)
+        return ((not pending or state_of(row[pending]) != "submitted")
+                and (not self.q or self.q.casefold() in row["unit"].name.casefold())
+                and (not self.self_check or state_of(row["self_check"]) == self.self_check)
+                and (not self.visit or state_of(row["visit"]) == self.visit)
+                and (self.group_id is None or (row["scope"].group_id or 0) == self.group_id))
+
+
+def state_of(submission: Submission | None) -> str:
+    """none / draft / submitted: the keys of SELF_CHECK_STATES and VISIT_STATES."""
+    return "submitted" if submission and submission.is_submitted else ("draft" if submission else "none")
+
+
+def round_page(rnd: Round, user: User, f: BoardFilter) -> dict:
+    """The round page: the units kept by f (and by f.show), the totals over every unit the user
+    may see, and the groups to filter by."""
+    rows = round_board(rnd, user)
+    shown = [r for r in rows if f.keeps(r)]
+    groups = {r["group"].id: r["group"].name for r in rows if r["group"] is not None}
+    return {"rows": shown, "groups": sorted(groups.items(), key=lambda g: g[1]),
+            "has_ungrouped": any(r["group"] is None for r in rows),
+            "totals": {"units": len(rows), "submitted": sum(state_of(r["self_check"]) == "submitted" for r in rows),
+                       "visited": sum(state_of(r["visit"]) == "submitted" for r in rows)}}
 
 
 def units_for_scope(scope: str, categories: list[str], unit_ids: list[int]) -> list[Unit]:

@@ -59,11 +59,12 @@ def round_detail(round_id: int):
     rnd = queries.get_or_404(Round, round_id)
     if current_user.is_liaison:
         return redirect(url_for("filling.self_check", round_id=rnd.id))
-    status = request.args.get("show", "")
     if not can_view_round(current_user, rnd.id):
         abort(403)
-    board = queries.round_board(rnd, current_user, status)
-    return render_template("rounds/detail.html", round=rnd, board=board, show=status)
+    f = queries.BoardFilter.from_args(request.args)
+    page = queries.round_page(rnd, current_user, f)
+    return render_template("rounds/detail.html", round=rnd, board=page["rows"], page=page, f=f, show=f.show,
+                           self_check_states=queries.SELF_CHECK_STATES, visit_states=queries.VISIT_STATES)
 
 
 @bp.route("/rounds/<int:round_id>/progress")

@@ -10,13 +10,17 @@ from survey.models import SupervisionGroup, Unit, User
 
 def home_context(user: User) -> dict:
     from survey.filling.queries import pending_self_checks, rounds_for
+    from survey.home.work import admin_todo, inspector_work
     from survey.ledger.queries import todo_count
 
     todo = todo_count(user, today())
     if user.is_admin:
-        return {"stats": admin_stats(), "rounds": rounds_for(user)[:5], "todo": todo}
+        stats = admin_stats()
+        return {"stats": stats, "rounds": rounds_for(user)[:5], "todo": todo,
+                "pending": admin_todo(user, today(), stats["units_without_group"])}
     if user.is_inspector:
-        return {"groups": user.groups, "rounds": rounds_for(user), "todo": todo}
+        return {"groups": user.groups, "rounds": rounds_for(user), "todo": todo,
+                "work": inspector_work(user, today())}
     return {"unit": user.unit, "self_checks": pending_self_checks(user), "todo": todo, "figures": unit_figures(user)}
 
 

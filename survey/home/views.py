@@ -20,10 +20,10 @@ from survey.viewutil import end_reading
 @login_required
 def index():
     context = queries.home_context(current_user)
+    context.update(today=dashboard_today(), near=near_days())
     if "figures" in context:  # a liaison: the unit's own figures, drawn as on the dashboard
         link = ledger_link({})
-        context.update(link=link, charts=home_charts(context["figures"], link), today=dashboard_today(),
-                       near=near_days())
+        context.update(link=link, charts=home_charts(context["figures"], link))
     return render_template("home/index.html", **context)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, Select, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
+from survey.ledger.transitions import TRANSITIONS
 from survey.models import OPEN, Problem, ProblemStatus, Unit, User
 from survey.permissions import covered_clause, covered_units_clause, scope_is_everything
 from survey.clock import CHINA
@@ -29,6 +30,7 @@ class LedgerFilter:
     severity: str = ""
     source: str = ""
     warn: str = ""         # overdue | near
+    pending: str = ""      # extension (a 延期 request awaits a decision) | no_deadline (no 整改时限 yet)
     q: str = ""
     sort: str = "-code"
     page: int = 1
@@ -46,13 +48,14 @@ class LedgerFilter:
         page = as_int("page") or 1
         return cls(round_id=as_int("round"), unit_id=as_int("unit"), category=args.get("category", "")[:32],
                    status=args.get("status", "")[:16], severity=args.get("severity", "")[:8],
-                   source=args.get("source", "")[:16], warn=args.get("warn", "")[:8], q=args.get("q", "").strip()[:100],
+                   source=args.get("source", "")[:16], warn=args.get("warn", "")[:8],
+                   pending=args.get("pending", "") if args.get("pending") in PENDING else "", q=args.get("q", "").strip()[:100],
                    sort=args.get("sort", "-code") if args.get("sort") in SORTS else "-code", page=min(page, 100000),
                    **{name: _as_date(args.get(name, "")) for name in DATE_ARGS})
 
     def args(self, **override) -> dict:
         values = {"round": self.round_id, "unit": self.unit_id, "category": self.category, "status": self.status,
-                  "severity": self.severity, "source": self.source, "warn": self.warn, "q": self.q,
+                  "severity": self.severity, "source": self.source, "warn": self.warn, "pending": self.pending, "q": self.q,
                   "sort": self.sort if self.sort != "-code" else None, "page": self.page if self.page > 1 else None,
                   **{name: getattr(self, name) and getattr(self, name).isoformat() for name in DATE_ARGS}}
         values.update(override)
@@ -60,6 +63,16 @@ class LedgerFilter:
 
 
 DATE_ARGS = ("found_from", "found_to", "closed_from", "closed_to")
+# What waits for an administrator's decision, as a ledger filter (the home page's 待办 links here).
+PENDING = {"extension": "延期待审批", "no_deadline": "未设整改时限"}
+
+
+def pending_clause(kind: str):
+    """The problems waiting for kind of decision: a 延期 request the administrator can still decide
+    (the statuses approve_extension starts from), or an unfinished problem without a deadline."""
+    if kind == "extension":
+        return Problem.extension_deadline.is_not(None) & Problem.status.in_(TRANSITIONS["approve_extension"].sources)
+    return Problem.deadline.is_(None) & Problem.status.in_(OPEN)
 
 
 def _as_date(value: str) -> date | None:
@@ -92,6 +105,8 @@ def apply_filter(stmt: Select, f: LedgerFilter, today: date, near_days: int) -> 
     elif f.warn == "near":
         stmt = stmt.where(Problem.status.in_(OPEN), Problem.deadline >= today,
                           Problem.deadline <= today + timedelta(days=near_days))
+    if f.pending:
+        stmt = stmt.where(pending_clause(f.pending))
     if f.found_from:
         stmt = stmt.where(Problem.found_on >= f.found_from)
     if f.found_to:

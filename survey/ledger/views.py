@@ -11,6 +11,7 @@ from survey.clock import today
 from survey.errors import DomainError
 from survey.extensions import db
 from survey.ledger import categories, operations, queries, rules
+from survey.ledger.chips import filter_chips
 from survey.ledger.transitions import TRANSITIONS, action_label
 from survey.models import Problem, ProblemSource, ProblemStatus, Role, Round, Unit
 from survey.models.problem import source_label, status_label
@@ -48,11 +49,13 @@ def near_days() -> int:
 def index():
     f = queries.LedgerFilter.from_args(request.args)
     problems, total = queries.query_ledger(current_user, f, today(), near_days())
-    units = db.session.scalars(queries.visible_units_stmt(current_user))
+    units = list(db.session.scalars(queries.visible_units_stmt(current_user)))
+    rounds = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
+    chips = filter_chips(f, {u.id: u.name for u in units}, {r.id: r.name for r in rounds}, near_days())
     return render_template("ledger/index.html", problems=problems, total=total, f=f, cap=queries.COUNT_CAP,
                            pages=max(1, -(-total // queries.PAGE_SIZE)), today=today(), near=near_days(),
-                           rounds=db.session.scalars(select(Round).order_by(Round.id.desc())).all(),
-                           units=list(units), categories=categories.names(active_only=False), severities=SEVERITIES,
+                           rounds=rounds, chips=chips,
+                           units=units, categories=categories.names(active_only=False), severities=SEVERITIES,
                            bulk_form=BulkForm() if current_user.is_admin else None,
                            undated={k: v for k, v in f.args().items() if k not in queries.DATE_ARGS})
 

@@ -100,8 +100,11 @@ def manage(round_id: int):
 def change(round_id: int, unit_id: int, action: str):
     rnd, scope = get_or_404(Round, round_id), get_or_404(RoundUnit, (round_id, unit_id))
     act = operations.issue_link if action == "issue" else operations.revoke_link
+    again = unit_id in queries.links_of_round(round_id)  # issuing once more draws a new link
+    done = {"issue": "重新生成" if again else "开通", "revoke": "撤销"}[action]
     if _run(lambda: act(current_user, rnd, scope.unit)):
-        flash(f"已{'开通（重新生成）' if action == 'issue' else '撤销'}“{scope.unit.name}”的免密链接", "success")
+        flash(f"已{done}“{scope.unit.name}”的免密链接" + ("，旧链接已失效" if action == "issue" and again else ""),
+              "success")
     return redirect(url_for("links.manage", round_id=round_id) + f"#unit-{unit_id}", 303)
 
 

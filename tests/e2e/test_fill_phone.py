@@ -67,6 +67,7 @@ def test_self_check_reloads_offline_after_one_visit_and_is_stored_once(live_serv
                                   locale="zh-CN", user_agent=WECHAT_UA, device_scale_factor=2)
     posts = record_posts(context)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # 确定提交自查表？ (tests/e2e/test_submit_confirm_phone.py)
     login(page, live_server, "liaison-nyncj")
     page.wait_for_url(live_server + "/")
     page.tap("text=开始填写自查表")
