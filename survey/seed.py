@@ -10,7 +10,7 @@ from survey.admin import operations
 from survey.demo.build import build_living
 from survey.demo.fieldwork import DemoUnit
 from survey.extensions import db
-from survey.models import Role, SupervisionGroup, Unit, User
+from survey.models import Role, Round, SupervisionGroup, Unit, User
 from survey.questionnaires.operations import import_questionnaire
 from survey.seed_data import DEMO_GROUPS, DEMO_INSPECTORS, DEMO_PASSWORD, DEMO_UNITS, SURNAMES
 
@@ -52,6 +52,11 @@ def seed_demo(empty: bool = False) -> dict[str, int]:
     if not empty:
         counts.update(build_living(admin, demo_units, inspectors, forms))
     return counts
+
+
+def demo_round_id() -> int | None:
+    """The demo's current round (the newest one): what benches and screenshots look at."""
+    return db.session.scalar(select(Round.id).order_by(Round.starts_on.desc(), Round.id.desc()).limit(1))
 
 
 BUILTIN = Path(__file__).resolve().parent / "builtin"

@@ -21,6 +21,9 @@ NOT_STARTED = ("qsyxx", "qtsg", "lwx", "tyz", "qjrb", "qhszh")   # self-check no
 DRAFTS = ("tjj", "qkjj", "qwhg", "tqw", "hxz", "qcl")             # self-check saved, not submitted
 VISITED = ("nyncj", "qwb", "czj", "qzfb")                          # visits always done
 VISIT_DRAFTS = ("xzspj", "qwzzb")                                  # visit under way
+RETURNED = ("qwtzb",)                                              # self-check sent back by the admin
+FEATURED = "nyncj"  # liaison-nyncj, the README's unit account: one problem in each state to act on
+FEATURED_FATES = ["open", "pending_extension", "returned", "pending_review", "in_progress", "closed"]
 ON_SITE = [("廉洁文化宣传栏内容陈旧，未及时更新", "现场督促更换宣传栏内容，已张贴最新廉洁文化宣传材料"),
            ("服务窗口未公示监督电话", "现场责成窗口负责人补充公示监督电话，已整改到位"),
            ("会议室张贴的廉政风险防控图为旧版", "现场更换为本年度修订后的廉政风险防控图")]
@@ -82,10 +85,12 @@ def _current_round(d: District) -> tuple[Round, int]:
             continue
         sc_day = t - timedelta(days=d.rng.randint(12, 40))
         draft = u.slug in DRAFTS
-        findings = fw.pick_findings(d, rnd.self_check_version_id, [0.35, 0.45, 0.2])
+        findings = fw.pick_findings(d, rnd.self_check_version_id, [0.4, 0.45, 0.15],
+                                    3 if u.slug == FEATURED else None)
         photo = d.rng.random() < 0.3
         tasks.append((sc_day, 0, u.unit.id, lambda u=u, day=(t - timedelta(days=1) if draft else sc_day),
-                      f=findings, s=not draft, ph=photo: fw.self_check(d, rnd, u, day, f, submit=s, photo=ph)))
+                      f=findings, s=not draft, ph=photo: fw.self_check(d, rnd, u, day, f, submit=s, photo=ph,
+                                                                       returned=u.slug in RETURNED)))
         if not draft:
             tasks += _current_visit(d, rnd, u, sc_day, visited)
     _run(tasks)
@@ -101,7 +106,8 @@ def _current_visit(d: District, rnd: Round, u: DemoUnit, sc_day: date, visited: 
     if earliest > t - timedelta(days=2) or (u.slug not in VISITED and d.rng.random() < 0.45):
         return []
     day = earliest + timedelta(days=d.rng.randint(0, (t - timedelta(days=2) - earliest).days))
-    findings = fw.pick_findings(d, rnd.onsite_version_id, [0.0, 0.45, 0.4, 0.15])
+    findings = fw.pick_findings(d, rnd.onsite_version_id, [0.0, 0.45, 0.4, 0.15],
+                                3 if u.slug == FEATURED else None)
     photos = d.rng.randint(1, 3)
     visited.append(u)
     tasks = [(day, 1, u.unit.id, lambda: fw.visit(d, rnd, u, day, findings, submit=True, photos=photos))]
@@ -115,11 +121,13 @@ def _assign_fates(d: District, rnd: Round, closed: int) -> None:
     """Share the current round's problems among the fates: `closed` of them closed (a few after a
     退回), a few 退回, 延期 pending or granted, one cancelled, the rest 待整改 / 整改中 / 待核验."""
     problems = list(d.problems.get(rnd.id, []))
+    fates = _featured_fates(d, problems)
     d.rng.shuffle(problems)
-    near = [p for p in problems if p.deadline and p.deadline <= d.today + timedelta(days=7)]
-    fates: dict[int, str] = {p.id: "pending_extension" for p in near[:3]}
+    near = [p for p in problems if p.deadline and p.deadline <= d.today + timedelta(days=7) and p.id not in fates]
+    fates.update({p.id: "pending_extension" for p in near[:2]})
     rest = [p for p in problems if p.id not in fates]
-    plan = ["closed_after_return"] * 2 + ["closed"] * (closed - 2) + ["returned"] * 3 + ["extended"] * 2 \
+    closed -= sum(1 for f in fates.values() if f == "closed")
+    plan = ["closed_after_return"] * 2 + ["closed"] * (closed - 2) + ["returned"] * 2 + ["extended"] * 2 \
         + ["cancelled"]
     left = len(rest) - len(plan)
     plan += ["pending_review"] * (left * 2 // 10) + ["in_progress"] * (left * 4 // 10)
@@ -130,6 +138,13 @@ def _assign_fates(d: District, rnd: Round, closed: int) -> None:
     for p in sorted(problems, key=lambda p: p.id):
         carry_out(d, by_unit[p.unit_id], p, fates[p.id], until)
     _make_sure_of_colours(d, [p for p in problems if p.status not in FINAL])
+
+
+def _featured_fates(d: District, problems: list[Problem]) -> dict[int, str]:
+    """The featured unit's problems, earliest deadline first, one in each state."""
+    unit_id = next(u.unit.id for u in d.units if u.slug == FEATURED)
+    mine = sorted((p for p in problems if p.unit_id == unit_id), key=lambda p: (p.deadline or d.today, p.id))
+    return {p.id: fate for p, fate in zip(mine, FEATURED_FATES + ["closed"] * len(mine))}
 
 
 def _make_sure_of_colours(d: District, live: list[Problem]) -> None:

@@ -20,6 +20,7 @@ from survey.questionnaires.cache import version_view
 
 DEADLINE_DAYS = {"一般": 30, "较重": 20, "严重": 10}  # 整改时限 by severity, as the round's default
 MAX_BYTES = 10 * 1024 * 1024
+RETURN_REASON = "自查情况过于简单，“存在的问题及整改打算”未结合本单位实际，请补充后重新提交"
 ATTENDEES = "单位主要负责人、分管领导、纪检干部、联络员"
 
 
@@ -54,16 +55,19 @@ def make_round(d: District, *, name: str, code: str, starts_on: date, ends_on: d
                                     onsite_version=d.forms[1], units=[u.unit for u in d.units])
 
 
-def pick_findings(d: District, version_id: int, weights: list[float]) -> set[str]:
-    """How many of the questionnaire's finding questions this unit gets wrong, and which."""
-    count = d.rng.choices(range(len(weights)), weights)[0]
+def pick_findings(d: District, version_id: int, weights: list[float], count: int | None = None) -> set[str]:
+    """How many of the questionnaire's finding questions this unit gets wrong (drawn by weights
+    unless given), and which."""
+    drawn = d.rng.choices(range(len(weights)), weights)[0]
+    count = drawn if count is None else count
     names = [q.name for q in finding_questions(version_view(version_id))]
     return set(d.rng.sample(names, count))
 
 
 def self_check(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[str], submit: bool,
-               photo: bool = False, set_deadlines: bool = True) -> None:
-    """The liaison opens the self-check, saves a draft, maybe adds a photo, maybe submits."""
+               photo: bool = False, set_deadlines: bool = True, returned: bool = False) -> None:
+    """The liaison opens the self-check, saves a draft, maybe adds a photo, maybe submits; the
+    administrator sets 整改时限 on what it found, and may send it back (退回)."""
     version = version_view(rnd.self_check_version_id)
     full = answers_for(d.rng, version, findings, day, (u.unit.contact_name, u.unit.contact_phone))
     with acting_at(moment(day - timedelta(days=2), 15, d.rng.randint(0, 59))):
@@ -84,6 +88,9 @@ def self_check(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[st
                 if d.rng.random() < 0.9:
                     days = DEADLINE_DAYS.get(problem.severity, 30)
                     ACTIONS["set_deadline"](d.admin, problem, None, deadline=day + timedelta(days=days))
+    if returned:
+        with acting_at(moment(day + timedelta(days=2), 16, 20)):
+            filling.reopen(d.admin, sub, RETURN_REASON)
 
 
 def visit(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[str], submit: bool,
