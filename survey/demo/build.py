@@ -56,9 +56,8 @@ def _earlier_round(d: District) -> Round:
                       fw.self_check(d, rnd, u, day, f, submit=True)))
         v_day = starts + timedelta(days=d.rng.randint(35, 70))
         v_findings = fw.pick_findings(d, rnd.onsite_version_id, [0.55, 0.45])
-        photos = 1 if d.rng.random() < 0.3 else 0
-        tasks.append((v_day, 1, u.unit.id, lambda u=u, day=v_day, f=v_findings, n=photos:
-                      fw.visit(d, rnd, u, day, f, submit=True, photos=n)))
+        tasks.append((v_day, 1, u.unit.id, lambda u=u, day=v_day, f=v_findings:
+                      fw.visit(d, rnd, u, day, f, submit=True, photos=0)))
     _run(tasks)
     by_unit = {u.unit.id: u for u in d.units}
     until = moment(rnd.ends_on - timedelta(days=5), 16)
@@ -108,7 +107,7 @@ def _current_visit(d: District, rnd: Round, u: DemoUnit, sc_day: date, visited: 
     day = earliest + timedelta(days=d.rng.randint(0, (t - timedelta(days=2) - earliest).days))
     findings = fw.pick_findings(d, rnd.onsite_version_id, [0.0, 0.45, 0.4, 0.15],
                                 3 if u.slug == FEATURED else None)
-    photos = d.rng.randint(1, 3)
+    photos = d.rng.randint(1, 2)
     visited.append(u)
     tasks = [(day, 1, u.unit.id, lambda: fw.visit(d, rnd, u, day, findings, submit=True, photos=photos))]
     if len(visited) <= ON_SITE_VISITS:  # 立行立改 during the first visits

@@ -34,7 +34,7 @@ FATES = {  # the steps that lead a new problem (待整改) to where the demo sho
 
 
 def _evidence(d: District, u: DemoUnit, p: Problem) -> None:
-    if d.rng.random() < 0.25:
+    if d.rng.random() < 0.15:
         data, name = pictures.document_pdf(d.rng, f"{p.code} report"), f"{p.code}整改报告.pdf"
     else:
         data, name = pictures.photo(d.rng, f"{p.code} zhenggai"), f"{p.code}整改照片.jpg"
