@@ -105,7 +105,7 @@ def _current_visit(d: District, rnd: Round, u: DemoUnit, sc_day: date, visited: 
     if earliest > t - timedelta(days=2) or (u.slug not in VISITED and d.rng.random() < 0.45):
         return []
     day = earliest + timedelta(days=d.rng.randint(0, (t - timedelta(days=2) - earliest).days))
-    findings = fw.pick_findings(d, rnd.onsite_version_id, [0.0, 0.45, 0.4, 0.15],
+    findings = fw.pick_findings(d, rnd.onsite_version_id, [0.0, 0.55, 0.35, 0.1],
                                 3 if u.slug == FEATURED else None)
     photos = d.rng.randint(1, 2)
     visited.append(u)
@@ -137,6 +137,7 @@ def _assign_fates(d: District, rnd: Round, closed: int) -> None:
     for p in sorted(problems, key=lambda p: p.id):
         carry_out(d, by_unit[p.unit_id], p, fates[p.id], until)
     _make_sure_of_colours(d, [p for p in problems if p.status not in FINAL])
+    _featured_overdue(d, [p for p in problems if fates[p.id] == "open"])
 
 
 def _featured_fates(d: District, problems: list[Problem]) -> dict[int, str]:
@@ -160,3 +161,13 @@ def _make_sure_of_colours(d: District, live: list[Problem]) -> None:
             if target:
                 with acting_at(d.now - timedelta(hours=2)):
                     ACTIONS["set_deadline"](d.admin, target, None, deadline=deadline)
+
+
+def _featured_overdue(d: District, still_open: list[Problem]) -> None:
+    """The featured unit's 待整改 problem is past its deadline (the README says so)."""
+    unit_id = next(u.unit.id for u in d.units if u.slug == FEATURED)
+    deadline = d.today - timedelta(days=3)
+    for p in still_open:
+        if p.unit_id == unit_id and rules.warning(p, d.today) != "red" and p.found_on <= deadline:
+            with acting_at(d.now - timedelta(hours=2)):
+                ACTIONS["set_deadline"](d.admin, p, None, deadline=deadline)
