@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 USER, PASSWORD = "liaison-nyncj", "Demo@2026"
-ROUND = "2023年廉洁机关建设上门问诊"
+ROUND = "压测检查批次"  # bench/bench_round.py
 UA = "survey-bench/1"  # one User-Agent for every client: Flask-Login ties the session to it
 
 
@@ -34,8 +34,9 @@ def make_instance() -> tuple[Path, dict]:
                FLASK_APP="app", PYTHONPATH=str(ROOT))
     env.pop("SECRET_KEY", None)
     try:
-        for cmd in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run([str(BIN / "flask"), "--app", "app", *cmd], cwd=ROOT, env=env, check=True,
+        for cmd in (["flask", "--app", "app", "db", "upgrade"], ["flask", "--app", "app", "seed-demo", "--empty"],
+                    ["python", "-m", "bench.bench_round"]):
+            subprocess.run([str(BIN / cmd[0]), *cmd[1:]], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
     except BaseException:
         remove_instance(tmp)

@@ -48,9 +48,9 @@ def ids(app) -> dict:
     from sqlalchemy import select
     from survey.extensions import db
     from survey.models import Round
-    from survey.seed import DEMO_ROUND
+    from survey.seed import demo_round_id
     with app.app_context():
-        round_id = db.session.scalar(select(Round.id).where(Round.name == DEMO_ROUND))
+        round_id = demo_round_id()
         db.session.remove()
     return {"round": round_id}
 

@@ -185,13 +185,13 @@ def generate(n_problems: int, per_problem: int) -> int:
     from survey.models import Problem, ProblemEvent, Round, Unit, User
     from survey.models import DEFAULT_CATEGORIES as PROBLEM_CATEGORIES
     from survey.models.problem import code_sort_key
-    from survey.seed import DEMO_ROUND
+    from survey.seed import demo_round_id
     from survey.templating import CHINA
 
     rng = random.Random(2026)
     today = utcnow().astimezone(CHINA).date()
     round_id, round_code = db.session.execute(
-        select(Round.id, Round.code).where(Round.name == DEMO_ROUND)).one()
+        select(Round.id, Round.code).where(Round.id == demo_round_id())).one()
     units = db.session.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all()
     users = dict(db.session.execute(select(User.username, User.id)).all())
     liaisons = dict(db.session.execute(select(User.unit_id, User.id).where(User.unit_id.is_not(None))).all())
@@ -333,14 +333,14 @@ def filters_for(app, username: str) -> list[tuple[str, dict]]:
     from survey.extensions import db
     from survey.ledger import queries
     from survey.models import Round, Unit, User
-    from survey.seed import DEMO_ROUND
+    from survey.seed import demo_round_id
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
         nyncj = db.session.scalar(select(Unit.id).where(Unit.name == LIAISON_UNIT))
         visible = list(db.session.scalars(queries.visible_units_stmt(user).with_only_columns(Unit.id)))
         unit = nyncj if nyncj in visible else visible[0]
-        round_id = db.session.scalar(select(Round.id).where(Round.name == DEMO_ROUND))
+        round_id = demo_round_id()
         db.session.remove()
     return [("(none)", {}), ("status=open", {"status": "open"}), ("category=政治机关", {"category": "政治机关"}),
             (f"unit={unit}", {"unit": unit}), ("severity=严重", {"severity": "严重"}),

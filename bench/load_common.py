@@ -85,8 +85,9 @@ def prepare(engine: str, pg_url: str = PG_DEFAULT) -> tuple[Path, dict, dict]:
         recreate_pg(pg_url)
     env = dict(os.environ, INSTANCE_PATH=str(tmp), DATABASE_URL=url, FLASK_APP="app", PYTHONPATH=str(ROOT))
     env.pop("SECRET_KEY", None)
-    for cmd in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run([str(BIN / "flask"), "--app", "app", *cmd], cwd=ROOT, env=env, check=True,
+    for cmd in (["flask", "--app", "app", "db", "upgrade"], ["flask", "--app", "app", "seed-demo", "--empty"],
+                ["python", "-m", "bench.bench_round"]):  # a blank round: every unit's forms still to fill
+        subprocess.run([str(BIN / cmd[0]), *cmd[1:]], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
     atexit.register(cleanup, tmp, env)  # also when the run fails half way
     out = subprocess.run([str(BIN / "python"), "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True,

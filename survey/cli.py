@@ -1,6 +1,8 @@
 """flask --app app <command>: seed-demo, create-user."""
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -24,6 +26,15 @@ def print_demo_accounts() -> None:
         click.echo(f"  {username:<16} {who}")
 
 
+def seeded_message(counts: dict, seconds: float) -> str:
+    text = "已导入演示数据：{units} 个单位，{groups} 个督导组，{users} 个账号，{questionnaires} 份问卷".format(**counts)
+    if counts["rounds"]:
+        text += "，{rounds} 个检查批次（上一轮已全部销号，本轮进行中），{problems} 个问题".format(**counts)
+    else:
+        text += "，未创建检查批次（--empty）"
+    return f"{text}。用时 {seconds:.1f} 秒。"
+
+
 def register_commands(app: Flask) -> None:
     register_questionnaire_commands(app)
     register_ledger_commands(app)
@@ -31,16 +42,19 @@ def register_commands(app: Flask) -> None:
     register_maintenance_commands(app)
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Load the demo district (86 units, 2 groups, accounts) into an empty database."""
+    @click.option("--empty", is_flag=True,
+                  help="Only the bare district (units, groups, accounts, questionnaires), no round.")
+    def seed_demo_command(empty):
+        """Load the demo district into an empty database: 86 units, 2 groups, accounts, and (unless
+        --empty) a living demo dated from today: an earlier round closed, the current one under way."""
         with writing():
             if not is_empty():
-                click.echo("数据库中已有数据，未重复导入演示数据。")
+                click.echo("数据库中已有数据，未重复导入演示数据（未作任何修改）。")
             else:
-                counts = seed_demo()
+                started = time.perf_counter()
+                counts = seed_demo(empty=empty)
                 db.session.commit()
-                click.echo("已导入演示数据：{units} 个单位，{groups} 个督导组，{users} 个账号，"
-                           "{questionnaires} 份问卷，并开启检查批次「2023年廉洁机关建设上门问诊」。".format(**counts))
+                click.echo(seeded_message(counts, time.perf_counter() - started))
         print_demo_accounts()
 
     @app.cli.command("create-user")

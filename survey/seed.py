@@ -1,15 +1,16 @@
-"""Loading the demo district into an empty database."""
+"""Loading the demo district into an empty database: the bare district (units, groups, accounts,
+built-in questionnaires), then, unless empty=True, the living demo (survey/demo)."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from survey.admin import operations
+from survey.demo.build import build_living
+from survey.demo.fieldwork import DemoUnit
 from survey.extensions import db
-from survey.models import Role, SupervisionGroup, Unit, User
-from survey.filling.operations import create_round
+from survey.models import Role, Round, SupervisionGroup, Unit, User
 from survey.questionnaires.operations import import_questionnaire
 from survey.seed_data import DEMO_GROUPS, DEMO_INSPECTORS, DEMO_PASSWORD, DEMO_UNITS, SURNAMES
 
@@ -18,7 +19,7 @@ def is_empty() -> bool:
     return not db.session.scalar(select(func.count(User.id)))
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(empty: bool = False) -> dict[str, int]:
     """Create the demo district. The caller commits. Accounts need no password change."""
     admin = operations.create_user(None, username="admin", display_name="区直工委管理员",
                                    role=Role.ADMIN.value, password=DEMO_PASSWORD,
@@ -32,29 +33,30 @@ def seed_demo() -> dict[str, int]:
         contact = SURNAMES[i % len(SURNAMES)] + "联络员"
         unit = Unit(name=name, category=category, contact_name=contact,
                     contact_phone=f"1390000{i + 1:04d}", group=groups[i % len(groups)])
-        units.append((unit, slug))
-    db.session.add_all(u for u, _ in units)
+        units.append((unit, slug, i % len(groups)))
+    db.session.add_all(u for u, _, _ in units)
     db.session.flush()
+    inspectors: list[list[User]] = [[] for _ in groups]
     for username, display, group_index, phone in DEMO_INSPECTORS:
-        operations.create_user(admin, username=username, display_name=display,
-                               role=Role.INSPECTOR.value, password=DEMO_PASSWORD, phone=phone,
-                               group_ids=[groups[group_index].id], must_change_password=False,
-                               password_hash=same)
-    for unit, slug in units:
-        operations.create_user(admin, username=f"liaison-{slug}", display_name=unit.contact_name,
-                               role=Role.UNIT.value, password=DEMO_PASSWORD, unit_id=unit.id,
-                               phone=unit.contact_phone, must_change_password=False,
-                               password_hash=same)
+        inspectors[group_index].append(operations.create_user(
+            admin, username=username, display_name=display, role=Role.INSPECTOR.value, password=DEMO_PASSWORD,
+            phone=phone, group_ids=[groups[group_index].id], must_change_password=False, password_hash=same))
+    demo_units = [DemoUnit(unit, slug, operations.create_user(
+        admin, username=f"liaison-{slug}", display_name=unit.contact_name, role=Role.UNIT.value,
+        password=DEMO_PASSWORD, unit_id=unit.id, phone=unit.contact_phone, must_change_password=False,
+        password_hash=same), group_index) for unit, slug, group_index in units]
     db.session.flush()
     forms = load_builtin_questionnaires(admin)
-    create_round(admin, name=DEMO_ROUND, code="2023", starts_on=date(2023, 3, 1), ends_on=date(2023, 12, 31),
-                 self_check_deadline=date(2023, 4, 30), self_check_version=forms[0], onsite_version=forms[1],
-                 units=[u for u, _ in units])
-    return {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units),
-            "questionnaires": len(forms)}
+    counts = {"units": len(units), "groups": len(groups), "users": 1 + len(DEMO_INSPECTORS) + len(units),
+              "questionnaires": len(forms), "rounds": 0, "problems": 0}
+    if not empty:
+        counts.update(build_living(admin, demo_units, inspectors, forms))
+    return counts
 
 
-DEMO_ROUND = "2023年廉洁机关建设上门问诊"
+def demo_round_id() -> int | None:
+    """The demo's current round (the newest one): what benches and screenshots look at."""
+    return db.session.scalar(select(Round.id).order_by(Round.starts_on.desc(), Round.id.desc()).limit(1))
 
 
 BUILTIN = Path(__file__).resolve().parent / "builtin"

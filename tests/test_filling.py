@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db as _db
 from survey.filling import operations as filling
-from survey.models import AuditLog, Problem, ProblemEvent, Role, RoundUnit, Submission
+from survey.models import AuditLog, Problem, ProblemEvent, Role, Round, RoundUnit, Submission
 from survey.seed import load_builtin_questionnaires
 from tests.conftest import csrf_from, do_login
 from tests.factories import make_group, make_unit, make_user
@@ -268,9 +268,12 @@ def test_opening_the_same_form_twice_at_once_makes_one_row(app, world, db):
 
 def test_demo_seed_opens_the_round_for_every_unit(app, db):
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    scope = list(db.session.scalars(select(RoundUnit)))
-    assert len(scope) == 86 and all(s.group_id is not None for s in scope)
+    rounds = list(db.session.scalars(select(Round).order_by(Round.starts_on)))
+    assert len(rounds) == 2  # the earlier round, closed, and the current one
+    for rnd in rounds:
+        scope = list(db.session.scalars(select(RoundUnit).where(RoundUnit.round_id == rnd.id)))
+        assert len(scope) == 86 and all(s.group_id is not None for s in scope)
     client = app.test_client()
     do_login(client, "liaison-nyncj", "Demo@2026")
     home = client.get("/").get_data(as_text=True)
-    assert "2023年廉洁机关建设上门问诊" in home and "开始填写自查表" in home
+    assert rounds[-1].name in home
