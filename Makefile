@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
 BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := app
@@ -22,8 +23,13 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed $(AXE)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# axe-core for the accessibility test (tests/e2e/test_accessibility.py), pinned by its package-lock.json.
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error
 	touch $@
 
 migrate: $(VENV)/.installed
