@@ -10,8 +10,8 @@ bounding box; for a form control with a <label>, the largest of its own box and 
 One exception, WCAG 2.5.8's "inline" one: a text link inside prose. A link is inside prose when it
 is laid out inline (computed display: inline), its nearest p, li, td, dd or heading holds it, and
 that container has other visible text around the link (a sentence with a link in it, such as
-「共 6 个」 with the 6 linked). A link alone in
-its cell or list item, a phone number or a problem code in a table, is a target like any other."""
+「共 6 个」 with the 6 linked). A phone number (tel:) is never prose: it is there to be tapped. A
+link alone in its cell or list item is a target like any other."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,6 +39,7 @@ TAP_TARGETS = """() => {
   };
   const inProse = el => {
     if (el.tagName !== 'A' || getComputedStyle(el).display !== 'inline') return false;
+    if (el.protocol === 'tel:') return false;  // a phone number is there to be tapped
     const block = el.closest('p, li, td, dd, h1, h2, h3, h4, h5, h6');
     if (!block) return false;
     const around = block.innerText.replace(el.innerText, '').replace(/\\s+/g, '');

@@ -51,7 +51,7 @@ def district(app, db, tmp_path, monkeypatch):
     link = issue_link(world.admin, db.session.get(Round, world.round_id), first.unit)
     db.session.commit()
     ids = {param: db.session.scalar(text(f"SELECT min(id) FROM {table}")) for param, table in ADMIN_TABLES.items()}
-    ids.update({f"{k}_id": v for k, v in first.ids.items()}, round_id=world.round_id)
+    ids.update({f"{k}_id": v[0] for k, v in first.ids.items()}, round_id=world.round_id)
     return {"ids": ids, "submissions": first.ids["submission"], "link": f"/l/{make_token(link.id, link.nonce)}",
             "liaison": first.liaison.username, "inspector": world.inspectors[first.group_index].username,
             "demo_round_id": db.session.scalar(select(func.min(Round.id)))}
