@@ -102,10 +102,10 @@ def audit_role(browser, base, urls, credentials, shots, artifacts) -> dict[str, 
                 refusals.add(head.status)
             page.goto(base + url)
             page.wait_for_load_state("load")
-            found[url] = {"endpoint": endpoint, "status": head.status, **audit(page)}
             if endpoint not in shots:
                 shots.add(endpoint)
                 page.screenshot(path=str(artifacts / f"{endpoint}.png"), full_page=True)
+            found[url] = {"endpoint": endpoint, "status": head.status, **audit(page)}
     finally:
         context.close()
     return found
