@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
 BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := app
@@ -26,6 +27,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# axe-core for the accessibility test (tests/e2e/test_accessibility.py), pinned by its package-lock.json.
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
 migrate: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 
@@ -39,12 +45,13 @@ run: seed
 	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
 
 # Debian packages the tests need: Chromium and a CJK font (browser tests), LibreOffice Calc (the
-# export must open without repair prompts).
+# export must open without repair prompts), npm (axe-core for the accessibility test).
 system-deps:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$$need fonts-wqy-microhei"; \
 	command -v libreoffice >/dev/null || need="$$need libreoffice-calc"; \
+	command -v npm >/dev/null || need="$$need npm"; \
 	if [ -n "$$need" ]; then \
 	  echo "==> installing$$need"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -59,15 +66,15 @@ postgres:
 	  for i in $$(seq 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done; \
 	fi
 
-test: $(VENV)/.installed-dev system-deps postgres
+test: $(VENV)/.installed-dev system-deps $(AXE) postgres
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev $(AXE)
 	@echo "==> tests on SQLite"
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev $(AXE)
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ "$$CI" = "true" ]; then \
 	  echo "==> tests on PostgreSQL"; \
 	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not sqlite_only" tests; \

@@ -10,6 +10,11 @@ class BaseForm(FlaskForm):
 
     CSRF_MESSAGE = "页面已过期或安全令牌无效，已保留您填写的内容，请重新提交"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self, "csrf_token", None) is not None:
+            self.csrf_token.id = False  # the hidden field renders without id: a page of many forms repeats none
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if getattr(self, "csrf_token", None) is not None and self.csrf_token.errors:
