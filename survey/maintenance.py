@@ -10,6 +10,8 @@ from survey import audit, audit_chain, backup
 from survey.database import writing
 from survey.extensions import db
 from survey.storage import get_storage
+from survey.filling import photos
+from survey.ledger import evidence
 
 
 def _record(event: str, details: dict) -> None:
@@ -77,9 +79,6 @@ def register_maintenance_commands(app: Flask) -> None:
     @click.option("--min-age", type=int, default=3600, help="Only files older than this many seconds.")
     def sweep_orphans_command(min_age):
         """Remove uploaded files no row points to (uploads cut off half way, crashed workers)."""
-        from survey.filling import photos
-        from survey.ledger import evidence
-
         removed = photos.sweep_orphans(min_age) + evidence.sweep_orphans(min_age)
         removed += get_storage().discard_partial(min_age)
         db.session.rollback()

@@ -13,7 +13,7 @@ from survey.errors import DomainError, NotAllowed
 from survey.filling import operations as filling
 from survey.filling.problems import create_problems
 from survey.links import operations, queries
-from survey.links.session import RULES
+from survey.permissions.link_session import RULES
 from survey.links.tokens import SALT, make_token, read_token
 from survey.models import AuditLog, Evidence, ProblemEvent, Submission, UnitLink, User
 from tests.conftest import csrf_from

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
+from survey import images
 from survey.filling import operations, photos
 from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
@@ -327,7 +328,7 @@ def test_uploads_to_a_submitted_form_are_refused(app, db, world, updir):
     ("长" * 300 + ".png", "长" * 255),
 ])
 def test_display_names_are_sanitised(sent, shown):
-    assert photos.clean_name(sent) == shown
+    assert images.clean_name(sent) == shown
 
 
 def test_stored_name_never_comes_from_the_client(app, db, world, updir):

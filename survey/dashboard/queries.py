@@ -21,6 +21,7 @@ from survey.models import Problem, ProblemStatus, Round, RoundUnit, Submission, 
 from survey.permissions import covered_clause, covered_round_ids, scope_is_everything
 from survey.clock import china_date
 from survey.dashboard.cache import cached_figures
+from survey.filling.queries import rounds_for
 
 EPOCH = date(1970, 1, 1)
 JULIAN_EPOCH = 2440587.5        # julianday('1970-01-01')
@@ -314,5 +315,4 @@ def compute_dashboard(user: User, rnd: Round | None, today: date, near_days: int
 
 def rounds_for_picker(user: User) -> list[Round]:
     """The rounds a user may pick: every round for administrators, the groups' rounds for inspectors."""
-    from survey.filling.queries import rounds_for
     return rounds_for(user)

@@ -16,8 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey import audit
 from survey.errors import DomainError, NotAllowed
-from survey.images import (  # noqa: F401  (re-exported: the photo checks are the shared image checks)
-    FORMATS, MAX_PIXELS, MIMETYPES, NOT_AN_IMAGE, TooLarge, clean_name, inspect_image, name_stem)
+from survey.images import FORMATS, MIMETYPES, NOT_AN_IMAGE, TooLarge, clean_name, inspect_image
 from survey.database import begin_writing
 from survey.extensions import db
 from survey.models import Photo, Submission, User

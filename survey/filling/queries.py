@@ -12,6 +12,7 @@ from survey.models import (Questionnaire, QuestionnaireVersion, Round, RoundUnit
                            User, VersionState)
 from survey.permissions import covered_clause, scope_is_everything
 from survey.questionnaires.display import answer_text
+from survey.models import OPEN, Problem, ProblemStatus
 
 
 
@@ -153,8 +154,6 @@ def liaisons_by_unit(unit_ids) -> dict[int, User]:
 def problem_counts(round_id: int, unit_ids, today) -> dict[int, dict[str, int]]:
     """Per unit, the round's problems not closed (open), past their deadline (overdue), closed."""
     from sqlalchemy import and_, case, func
-
-    from survey.models import OPEN, Problem, ProblemStatus
 
     is_open = Problem.status.in_(OPEN)
     stmt = (select(Problem.unit_id, func.sum(case((is_open, 1), else_=0)),

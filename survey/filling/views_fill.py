@@ -22,6 +22,7 @@ from survey.questionnaires.cache import version_view
 from survey.permissions import (can_edit_submission, can_reopen_submission, can_view_submission,
                                 login_required, public, visiting_group_id)
 from survey.viewutil import committing, form_view
+from survey.filling.views_photos import photo_json
 
 bp.add_app_template_filter(answer_text, "answer_text")   # {{ question|answer_text(value, version) }}
 
@@ -41,7 +42,6 @@ def _load(submission_id: int) -> Submission:
 def submission(submission_id: int):
     sub = _load(submission_id)
     if can_edit_submission(current_user, sub):
-        from survey.filling.views_photos import photo_json
         photos: dict[str, list] = {}
         for photo in sub.photos:
             photos.setdefault(photo.question_name, []).append(photo_json(photo))

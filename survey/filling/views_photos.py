@@ -5,6 +5,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from survey.errors import DomainError
+from survey import images
 from survey.filling import photos, queries
 from survey.filling.blueprint import bp
 from survey.models import Photo, Submission
@@ -58,7 +59,7 @@ def upload_photo(submission_id: int):
 def photo(photo_id: int):
     row = queries.get_or_404(Photo, photo_id)
     _check_view(row.submission)
-    stem = photos.name_stem(row.original_name) or "照片"
+    stem = images.name_stem(row.original_name) or "照片"
     resp = get_storage().send(photos.photo_key(row), mimetype=photos.mimetype(row), as_attachment=False,
                               download_name=f"{stem}.{row.stored_name.rpartition('.')[2]}", max_age=PHOTO_MAX_AGE)
     resp.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"

@@ -12,6 +12,7 @@ from survey.models import Role
 from survey.permissions import admin_required, can_view_round, can_visit, login_required, roles_required
 from survey.viewutil import committing, form_view, submit, writes
 from survey.clock import today
+from survey.extensions import db
 
 
 @bp.route("/rounds")
@@ -49,7 +50,6 @@ def round_new():
 
 
 def _version(version_id) -> QuestionnaireVersion | None:
-    from survey.extensions import db
     return db.session.get(QuestionnaireVersion, version_id) if version_id else None
 
 
@@ -84,8 +84,6 @@ def round_progress(round_id: int):
 @roles_required(Role.UNIT)
 @writes
 def self_check(round_id: int):
-    from survey.extensions import db
-
     rnd = queries.get_or_404(Round, round_id)
     unit = db.session.get(Unit, current_user.unit_id)
     with committing():

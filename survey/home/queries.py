@@ -1,18 +1,19 @@
 """What each role sees first."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from survey.clock import today, utcnow
 from survey.extensions import db
 from survey.models import SupervisionGroup, Unit, User
+from survey.filling.queries import pending_self_checks, rounds_for
+from survey.home.work import admin_todo, inspector_work
+from survey.ledger.queries import todo_count
+from survey.dashboard.queries import make_scope, status_figures
 
 
 def home_context(user: User) -> dict:
-    from survey.filling.queries import pending_self_checks, rounds_for
-    from survey.home.work import admin_todo, inspector_work
-    from survey.ledger.queries import todo_count
-
     todo = todo_count(user, today())
     if user.is_admin:
         stats = admin_stats()
@@ -26,10 +27,6 @@ def home_context(user: User) -> dict:
 
 def unit_figures(user: User):
     """A liaison's own unit, every round: status split, 整改率, 逾期/临期 with the lists."""
-    from flask import current_app
-
-    from survey.dashboard.queries import make_scope, status_figures
-
     return status_figures(make_scope(user, None), today(),
                           int(current_app.config.get("NEAR_DEADLINE_DAYS", 7)))
 

@@ -39,8 +39,6 @@ CLAIMED = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "pdf": "pdf", "docx": "doc
 UNSUPPORTED = "文件类型不支持：仅支持 jpg、png、pdf、docx、xlsx"
 MISMATCH = "文件内容与类型不符"
 EMPTY = "文件为空，请重新选择"
-UNIT_STATES = frozenset(OPEN)      # the unit still works on it
-FINAL_STATES = frozenset(FINAL)
 PDF_EOF_WINDOW = 1024          # %%EOF must be among the last bytes (a few may follow it)
 OFFICE_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 CONTENT_TYPES = "[content_types].xml"
@@ -63,7 +61,7 @@ def can_add_evidence(user: User, problem: Problem) -> bool:
     roles = rules.roles_of(user, problem, scope_of(problem))
     if roles & {rules.CHECKER, rules.ADMIN}:
         return problem.status != ProblemStatus.CANCELLED
-    return rules.UNIT in roles and problem.status in UNIT_STATES
+    return rules.UNIT in roles and problem.status in OPEN  # the unit still works on it
 
 
 def can_remove_evidence(user: User, evidence: Evidence, problem: Problem) -> bool:
@@ -74,7 +72,7 @@ def can_remove_evidence(user: User, evidence: Evidence, problem: Problem) -> boo
     roles = rules.roles_of(user, problem, scope_of(problem))
     if rules.ADMIN in roles:
         return True
-    return bool(roles) and evidence.uploaded_by_id == user.id and problem.status not in FINAL_STATES
+    return bool(roles) and evidence.uploaded_by_id == user.id and problem.status not in FINAL
 
 
 def add_refusal(user: User, problem: Problem) -> str:

@@ -11,8 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
 from survey.ledger.transitions import TRANSITIONS
-from survey.models import OPEN, Problem, ProblemStatus, Unit, User
+from survey.models import OPEN, Problem, ProblemStatus, Submission, Unit, User
 from survey.permissions import covered_clause, covered_units_clause, scope_is_everything
+from survey.questionnaires.cache import version_view
+from survey.questionnaires.display import answer_text
 from survey.clock import CHINA
 
 PAGE_SIZE = 30
@@ -182,10 +184,6 @@ def visible_units_stmt(user: User) -> Select:
 
 def source_answer(problem: Problem) -> dict | None:
     """The question and answer a problem was raised from, as text (None when it was not)."""
-    from survey.models import Submission
-    from survey.questionnaires.cache import version_view
-    from survey.questionnaires.display import answer_text
-
     if not problem.submission_id or not problem.question_name:
         return None
     submission = db.session.get(Submission, problem.submission_id)

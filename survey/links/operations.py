@@ -9,7 +9,7 @@ from survey.errors import DomainError, NotAllowed
 from survey.extensions import db
 from survey.filling.queries import liaisons_by_unit
 from survey.links import queries
-from survey.links.session import MESSAGES, record_use
+from survey.permissions.link_session import MESSAGES, record_use
 from survey.links.tokens import new_nonce, read_token
 from survey.models import Round, RoundUnit, Unit, UnitLink, User
 

@@ -15,9 +15,6 @@ from survey.extensions import db
 from survey.links import queries
 from survey.models import UnitLink, User
 from survey.permissions.endpoints import LINK_PREFIX as PREFIX
-from survey.permissions.endpoints import in_link_session  # noqa: F401  (re-exported)
-from survey.permissions.link_session import (  # noqa: F401  (re-exported for links.operations and views)
-    MESSAGES, OK, RULES, WRONG_UNIT, audit_now, record_use, refused)
 from survey.permissions.viewer import LinkScope
 
 

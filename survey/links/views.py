@@ -13,6 +13,7 @@ from survey.filling.queries import problem_counts
 from survey.links import operations, queries
 from survey.links.blueprint import bp
 from survey.links import session as link_session
+from survey.permissions.link_session import refused
 from survey.links.qr import qr_svg
 from survey.models import Role, Round, RoundUnit, Submission, Unit
 from survey.permissions import admin_required, covers, login_required, public, roles_required
@@ -29,7 +30,7 @@ def use(token: str):
         link, _ = operations.use_link(token)
     except operations.LinkRefused as exc:
         commit()  # the refusal stays in the audit log
-        return link_session.refused(exc.reason, exc.status)
+        return refused(exc.reason, exc.status)
     commit()
     link_session.start(link)
     return redirect(url_for("filling.self_check", round_id=link.round_id))

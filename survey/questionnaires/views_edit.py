@@ -11,6 +11,7 @@ from survey.permissions import admin_required
 from survey.questionnaires import editing, queries
 from survey.questionnaires.blueprint import bp
 from survey.viewutil import committing, form_view, submit
+from survey.questionnaires.views import version as render_version
 
 
 def _anchor(version_id: int, fragment: str = "") -> str:
@@ -156,8 +157,6 @@ def question_delete(question_id: int):
 
 def _button(version, action, fragment: str):
     """Move/delete buttons on the editor page: redirect back, or the editor with the reason (4xx)."""
-    from survey.questionnaires.views import version as render_version
-
     form = MoveForm()
     version_id = version.id
     status = 400
