@@ -45,9 +45,7 @@ def log(msg: str = "") -> None:
 
 
 def ids(app) -> dict:
-    from sqlalchemy import select
     from survey.extensions import db
-    from survey.models import Round
     from survey.seed import demo_round_id
     with app.app_context():
         round_id = demo_round_id()

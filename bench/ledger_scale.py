@@ -332,7 +332,7 @@ def filters_for(app, username: str) -> list[tuple[str, dict]]:
     from sqlalchemy import select
     from survey.extensions import db
     from survey.ledger import queries
-    from survey.models import Round, Unit, User
+    from survey.models import Unit, User
     from survey.seed import demo_round_id
 
     with app.app_context():

@@ -15,6 +15,7 @@ from survey.ledger import operations, rules
 from survey.models import Problem, ProblemEvent, Role
 from survey.questionnaires import editing
 from survey.questionnaires import operations as qops
+from survey.ledger.transitions import TRANSITIONS
 from tests.conftest import csrf_from, do_login
 from tests.factories import make_group, make_ledger_world, make_unit, make_user
 
@@ -74,7 +75,7 @@ def test_every_state_action_role(db, world, state, action, role):
     if allowed:
         event = operations.ACTIONS[action](actor, problem, problem.lock_version, **PARAMS[action])
         db.session.commit()
-        target = rules.TRANSITIONS[action].target or state
+        target = TRANSITIONS[action].target or state
         assert problem.status == target
         assert (event.action, event.from_status, event.to_status, event.actor_id) == (action, state, target, actor.id)
     else:

@@ -17,6 +17,7 @@ from survey.ledger.transitions import ACTION_LABELS, BULK_ACTIONS, TRANSITIONS
 from survey.models import FINAL, OPEN, Problem, ProblemSource, ProblemStatus, close_rate
 from survey.questionnaires.cache import QuestionView
 from survey.questionnaires.display import answer_text
+from survey.permissions import ADMIN, CHECKER, UNIT
 from tests.conftest import do_login
 from tests.factories import make_ledger_world
 
@@ -73,7 +74,7 @@ def test_every_transition_is_complete(app):
         assert t.label and ACTION_LABELS[t.name] == t.label
         assert t.sources and t.sources <= set(ProblemStatus)
         assert t.target is None or t.target in ProblemStatus
-        assert t.who and t.who <= {rules.UNIT, rules.CHECKER, rules.ADMIN}
+        assert t.who and t.who <= {UNIT, CHECKER, ADMIN}
         assert set(t.fields) <= form_fields, t.name
         assert not t.needs_comment or "comment" in t.fields, t.name
     assert set(BULK_ACTIONS) <= set(TRANSITIONS)

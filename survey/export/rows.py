@@ -12,6 +12,7 @@ from survey.ledger.queries import PENDING
 from survey.models import ProblemStatus, close_rate
 from survey.models.problem import source_label, status_label
 from survey.clock import CHINA, china_date
+from survey.ledger.transitions import action_label
 
 STATUSES = tuple(s.value for s in ProblemStatus)
 
@@ -96,7 +97,7 @@ def event_row(r) -> tuple:
     """One event (a row of export.queries.event_rows, in its column order) as cell values."""
     code, created_at, action, actor_name, before, after, comment = r
     return (code, created_at.astimezone(CHINA).replace(tzinfo=None) if created_at else None,
-            rules.action_label(action), actor_name or "", status_label(before), status_label(after), comment)
+            action_label(action), actor_name or "", status_label(before), status_label(after), comment)
 
 
 @dataclass

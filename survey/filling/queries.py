@@ -71,8 +71,13 @@ class BoardFilter:
                    show=args.get("show", "") if args.get("show") in ("not_submitted", "not_visited") else "")
 
     @property
+    def searches(self) -> bool:
+        """A search or filter of the folded panel is on (the quick filters live outside it)."""
+        return bool(self.q or self.self_check or self.visit or self.group_id is not None)
+
+    @property
     def is_active(self) -> bool:
-        return bool(self.q or self.self_check or self.visit or self.group_id is not None or self.show)
+        return self.searches or bool(self.show)
 
     def keeps(self, row: dict) -> bool:
         pending = {"not_submitted": "self_check", "not_visited": "visit"}.get(self.show)

@@ -19,10 +19,12 @@ from survey.errors import DomainError, NotAllowed
 from survey.database import begin_writing
 from survey.extensions import db
 from survey import images
-from survey.ledger import creation, rules
+from survey.ledger import creation
 from survey.ledger.operations import scope_of
 from survey.models import FINAL, OPEN, Evidence, Problem, ProblemEvent, ProblemStatus, User
 from survey.storage import get_storage, key_for, sweep
+from survey.permissions import ADMIN, CHECKER, UNIT, roles_of
+from survey.models.problem import status_label
 
 MIMETYPES = {
     "jpg": "image/jpeg",
@@ -58,10 +60,10 @@ def can_add_evidence(user: User, problem: Problem) -> bool:
     evidence, evidence found on verification)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    roles = rules.roles_of(user, problem, scope_of(problem))
-    if roles & {rules.CHECKER, rules.ADMIN}:
+    roles = roles_of(user, problem, scope_of(problem))
+    if roles & {CHECKER, ADMIN}:
         return problem.status != ProblemStatus.CANCELLED
-    return rules.UNIT in roles and problem.status in OPEN  # the unit still works on it
+    return UNIT in roles and problem.status in OPEN  # the unit still works on it
 
 
 def can_remove_evidence(user: User, evidence: Evidence, problem: Problem) -> bool:
@@ -69,16 +71,16 @@ def can_remove_evidence(user: User, evidence: Evidence, problem: Problem) -> boo
     problem is neither closed nor cancelled."""
     if not getattr(user, "is_authenticated", False) or evidence.problem_id != problem.id:
         return False
-    roles = rules.roles_of(user, problem, scope_of(problem))
-    if rules.ADMIN in roles:
+    roles = roles_of(user, problem, scope_of(problem))
+    if ADMIN in roles:
         return True
     return bool(roles) and evidence.uploaded_by_id == user.id and problem.status not in FINAL
 
 
 def add_refusal(user: User, problem: Problem) -> str:
-    if not rules.roles_of(user, problem, scope_of(problem)):
+    if not roles_of(user, problem, scope_of(problem)):
         return "您无权为该问题上传佐证材料"
-    return f"问题当前为“{rules.STATUS_LABELS[problem.status]}”，您不能上传佐证材料"
+    return f"问题当前为“{status_label(problem.status)}”，您不能上传佐证材料"
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -237,8 +239,8 @@ def remove_evidence(actor: User, evidence: Evidence) -> None:
         db.session.refresh(problem, with_for_update=True)  # after a close in flight, as for adding
     if problem is None or not can_remove_evidence(actor, evidence, problem):
         allowed_when_open = problem is not None and evidence.uploaded_by_id == actor.id and bool(
-            rules.roles_of(actor, problem, scope_of(problem)))
-        raise NotAllowed(f"问题当前为“{rules.STATUS_LABELS[problem.status]}”，不能删除佐证材料" if allowed_when_open
+            roles_of(actor, problem, scope_of(problem)))
+        raise NotAllowed(f"问题当前为“{status_label(problem.status)}”，不能删除佐证材料" if allowed_when_open
                          else "只有上传人或管理员可以删除该佐证材料")
     key = evidence_key(evidence)
     _event(actor, problem, "remove_evidence", evidence)

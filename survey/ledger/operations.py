@@ -11,6 +11,7 @@ from survey.extensions import db
 from survey.ledger import categories, creation, rules
 from survey.ledger.transitions import BULK_ACTIONS, TRANSITIONS
 from survey.models import Problem, ProblemEvent, ProblemSource, ProblemStatus, Round, RoundUnit, Unit, User
+from survey.permissions import ADMIN, CHECKER, roles_of
 
 ACTIONS: dict = {}  # transition name -> its function below, one for every row of TRANSITIONS
 
@@ -31,7 +32,7 @@ def _begin(actor: User, problem: Problem, action: str, lock_version: int | None,
     t = TRANSITIONS[action]
     reason = rules.refusal(action, actor, problem, scope_of(problem))
     if reason:
-        allowed_role = bool(rules.roles_of(actor, problem, scope_of(problem)) & t.who)
+        allowed_role = bool(roles_of(actor, problem, scope_of(problem)) & t.who)
         raise (InvalidTransition if allowed_role else NotAllowed)(reason)
     if lock_version is not None and lock_version != problem.lock_version:
         raise Conflict("该问题已被他人处理，请刷新后查看最新状态")
@@ -170,7 +171,7 @@ def register_problem(actor: User, *, rnd: Round, unit: Unit, category: str, desc
     """A problem recorded by hand (日常监督), or fixed during the visit (立行立改: created and
     closed in one step, with what was done on site)."""
     probe = Problem(round_id=rnd.id, unit_id=unit.id, unit=unit, status=ProblemStatus.OPEN.value)
-    if not rules.roles_of(actor, probe, db.session.get(RoundUnit, (rnd.id, unit.id))) & {rules.CHECKER, rules.ADMIN}:
+    if not roles_of(actor, probe, db.session.get(RoundUnit, (rnd.id, unit.id))) & {CHECKER, ADMIN}:
         raise NotAllowed("只有负责该单位的督导组成员或管理员可以登记问题")
     if not categories.is_active(category):
         raise DomainError("问题类别无效", field="category")

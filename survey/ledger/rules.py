@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 from survey.clock import china_date
-from survey.ledger.transitions import (  # noqa: F401 (re-exported: the table)
-    ACTION_LABELS, TRANSITIONS, Transition, action_label)
+from survey.ledger.transitions import TRANSITIONS
 from survey.models import FINAL, Problem, RoundUnit, User
-from survey.models.problem import STATUS_LABELS, status_label  # noqa: F401 (re-exported)
-from survey.permissions import ADMIN, CHECKER, UNIT, roles_of  # noqa: F401  (re-exported)
+from survey.models.problem import status_label
+from survey.permissions import roles_of
 
 
 def refusal(action: str, user: User, problem: Problem, scope: RoundUnit | None) -> str | None:
