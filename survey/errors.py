@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from survey import audit
 from survey.extensions import db
 
 
@@ -109,9 +111,6 @@ def audit_denied(response):
     written; every 403, from a role check, an object policy or a view, is on record.
     Only the endpoint and numeric ids are kept: a path may carry a link token. A refusal that was
     already put on record with its own reason (a signed link's, g.denial_audited) is not written twice."""
-    from flask_login import current_user
-
-    from survey import audit
     if g.get("audit_after_request"):
         _rollback()  # the request's transaction (and SQLite's write lock) ends before the rows are written
         if not audit.write_after_request():
