@@ -118,3 +118,12 @@ def test_an_open_problem_found_at_five_has_lasted_zero_days(app, db, client, log
     problem = db.session.scalar(select(Problem).where(Problem.description == "签到表缺页"))
     assert problem.found_on == date(2026, 3, 2)
     assert "已持续 0 天" in client.get(f"/ledger/{problem.id}").get_data(as_text=True)
+
+
+def test_china_moment_and_frozen_at_put_the_clock_back(frozen_clock):
+    frozen_clock.set(FIVE_AM_IN_CHINA)
+    assert clock.china_moment(date(2026, 3, 2)) == datetime(2026, 3, 1, 16, 0, tzinfo=timezone.utc)
+    with clock.frozen_at(clock.china_moment(date(2025, 1, 1), 9, 30)):
+        assert clock.today() == date(2025, 1, 1)
+        assert clock.utcnow() == datetime(2025, 1, 1, 1, 30, tzinfo=timezone.utc)
+    assert clock.utcnow() == FIVE_AM_IN_CHINA

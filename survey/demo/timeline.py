@@ -1,27 +1,18 @@
 """Dates and moments of the demo, relative to today (China date), and acting at a past moment."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from survey import clock
 
 
 def moment(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    """The aware UTC moment of day at hour:minute China time."""
-    return datetime.combine(day, time(hour, minute), clock.CHINA).astimezone(timezone.utc)
+    """The aware UTC moment of day at hour:minute China time (10:00 unless told)."""
+    return clock.china_moment(day, hour, minute)
 
 
-@contextmanager
-def acting_at(when: datetime):
-    """Run the enclosed domain calls as if the clock showed when; the clock is put back after
-    (a test's frozen clock included)."""
-    previous = clock._frozen
-    clock.freeze(when)
-    try:
-        yield
-    finally:
-        clock.freeze(previous)
+# Run the enclosed domain calls as if the clock showed that moment; a test's frozen clock is put back.
+acting_at = clock.frozen_at
 
 
 def spread(start: datetime, end: datetime, count: int) -> list[datetime]:

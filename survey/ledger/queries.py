@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import Integer, Select, column, func, or_, select, text
@@ -15,7 +15,7 @@ from survey.models import OPEN, Problem, ProblemStatus, Submission, Unit, User
 from survey.permissions import covered_clause, covered_units_clause, scope_is_everything
 from survey.questionnaires.cache import version_view
 from survey.questionnaires.display import answer_text
-from survey.clock import CHINA
+from survey.clock import china_moment
 
 PAGE_SIZE = 30
 SORTS = {"code": Problem.code_key, "-code": Problem.code_key.desc(), "deadline": Problem.deadline,
@@ -86,7 +86,7 @@ def _as_date(value: str) -> date | None:
 
 def local_midnight(day: date) -> datetime:
     """The start of a China-time day as the UTC moment closed_at stores."""
-    return datetime.combine(day, time(0), CHINA).astimezone(timezone.utc)
+    return china_moment(day)
 
 
 def visible_to(stmt: Select, user: User) -> Select:

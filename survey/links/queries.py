@@ -1,7 +1,7 @@
 """Reads for unit links: a link's state, the round's links, the rows of the QR sheet."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import select
@@ -10,14 +10,14 @@ from survey.extensions import db
 from survey.filling.queries import liaisons_by_unit, round_board
 from survey.links.tokens import make_token
 from survey.models import Round, UnitLink, User
-from survey.clock import CHINA
+from survey.clock import china_moment
 
 STATE_LABELS = {"active": "有效", "revoked": "已撤销", "expired": "已过期"}
 
 
 def round_end(rnd: Round) -> datetime:
     """The end of the round's last day in Asia/Shanghai, as UTC: when its links stop working."""
-    return datetime.combine(rnd.ends_on + timedelta(days=1), time(0), CHINA).astimezone(timezone.utc)
+    return china_moment(rnd.ends_on + timedelta(days=1))
 
 
 def link_state(link: UnitLink, now: datetime) -> str:
