@@ -112,7 +112,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['step_id'], ['ladder_steps.id'], name=op.f('fk_notices_step_id_ladder_steps')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_notices_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notices')),
-    sa.UniqueConstraint('number', name=op.f('uq_notices_number')),
     sa.UniqueConstraint('round_id', 'kind', 'seq', name='uq_notices_round_kind_seq')
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:

@@ -150,7 +150,7 @@ class NoticeCounter(Base):
 
 
 class Notice(Base):
-    """A numbered notice (e.g. 〔2026〕督办第012号): 提醒书, 督办单, 告诫书, 通报 ..."""
+    """A numbered notice (e.g. 〔2023〕督办第012号 in round 2023): 提醒书, 督办单, 告诫书, 通报 ..."""
 
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("round_id", "kind", "seq", name="uq_notices_round_kind_seq"),
@@ -160,7 +160,7 @@ class Notice(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     kind: Mapped[str] = mapped_column(String(16))             # notice kind key
     seq: Mapped[int]
-    number: Mapped[str] = mapped_column(String(64), unique=True)   # 〔2026〕督办第012号
+    number: Mapped[str] = mapped_column(String(64))   # 〔2023〕督办第012号: the round's code, kind, seq
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
     step_id: Mapped[int | None] = mapped_column(ForeignKey("ladder_steps.id"))
