@@ -258,8 +258,8 @@ def report(rows: list[dict]) -> None:
                   f"{str(q['connection'] or '-'):>5} {'*' if id(q) in paint else '':>5} "
                   f"{'*' if id(q) in usable else '':>6}  {q.get('status', '?')} {short(q['url'])[:80]}")
         print(f"  runs: FCP {', '.join(f'{v:.0f}' for v in r['fcps'])} ms; "
-              f"usable {', '.join(f'{v:.0f}' for v in r['usables'])} ms; document request to first byte "
-              f"{', '.join(format(s['ttfb'], '.0f') for s in r['samples'])} ms (150 ms of it the emulated latency)")
+              f"usable {', '.join(f'{v:.0f}' for v in r['usables'])} ms; document requestStart→responseStart "
+              f"{', '.join(format(s['ttfb'], '.0f') for s in r['samples'])} ms (server time + what of the emulated latency Chromium puts there)")
     print("\nSummary: median of the runs vs the floor (bytes / 1.6 Mbps + round trips x 150 ms)")
     print(f"  {'page':12} {'cache':5} {'FCP':>7} {'floor':>7} {'ratio':>5}   {'usable':>7} {'floor':>7} "
           f"{'ratio':>5}   floor terms (usable path)")
