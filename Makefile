@@ -13,6 +13,7 @@ PG_TEST_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 help:
 	@echo "make run   - install, migrate, seed the demo district and serve on 127.0.0.1:$(PORT)"
 	@echo "make test  - install test dependencies and run the suite on SQLite and PostgreSQL"
+	@echo "make bench-phone - first paint and usable form of four pages on an emulated weak phone link"
 	@echo "make soak  - 30-minute soak under gunicorn (bench/soak.py; SOAK_ARGS=\"--minutes 2\")"
 	@echo "make audit - pip-audit of the pinned requirements (needs the network)"
 
@@ -85,11 +86,24 @@ test-postgres: $(VENV)/.installed-dev $(AXE)
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-.PHONY: bench
-# Speed and weight of the fill page on phones (bench/README.md). Installs wrk with apt-get when
-# missing; BENCH_ARGS="--skip-wrk" leaves the throughput part out.
-bench: $(VENV)/.installed-dev
+.PHONY: bench bench-deps bench-phone
+# wrk (Debian) for the throughput part of `make bench`, installed like system-deps installs Chromium.
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "==> installing wrk"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+# Speed and weight of the fill page on phones (bench/README.md): weight, render, throughput vs the
+# bare page (wrk, three runs), autosave. BENCH_ARGS="--skip-wrk" leaves the throughput part out.
+bench: $(VENV)/.installed-dev bench-deps
 	$(BIN)/python bench/fill_page.py $(BENCH_ARGS)
+
+# Four pages on an emulated weak phone link (1.6 Mbps, 150 ms, CPU 4x slower) in Debian's Chromium,
+# against the floor their bytes and round trips impose (bench/README.md); BENCH_ARGS="--runs 5".
+bench-phone: $(VENV)/.installed-dev system-deps
+	$(BIN)/python bench/phone_speed.py $(BENCH_ARGS)
 
 .PHONY: bench-export
 # The ledger export at 100,000 problems: styled vs a bare XlsxWriter dump, and memory (bench/README.md);

@@ -94,6 +94,19 @@ class Gunicorn:
         self.log.close()
 
 
+def worker_cpu_seconds(srv: Gunicorn) -> float:
+    """User + system CPU seconds used so far by the server's worker processes (Linux /proc)."""
+    kids = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for pid in kids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (after the command name)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Client:
     """One keep-alive connection to 127.0.0.1 with a tiny cookie jar."""
 

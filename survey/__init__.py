@@ -30,6 +30,15 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (
             has_request_context() and request.is_secure)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        # Static assets are the same for everyone: no session cookie refresh on them, hence no
+        # "Vary: Cookie". The cookie's signature changes every second (the idle timeout refreshes it),
+        # so with Vary a phone revalidated the CSS and JS on every page view: one more round trip
+        # before the first paint (bench/phone_speed.py, warm cache). The page's own response refreshes it.
+        if has_request_context() and request.endpoint == "assets" and not session.modified:
+            return
+        super().save_session(app, session, response)
+
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,36}")

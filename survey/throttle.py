@@ -41,6 +41,9 @@ def init_throttle(app: Flask) -> Limiter:
                       application_limits=[f"{ANONYMOUS_DENIALS}/minute"],
                       application_limits_exempt_when=_exempt,
                       application_limits_deduct_when=lambda response: bool(g.get("anonymous_denial")))
+    # The same exemption as a request filter: Flask-Limiter then skips resolving the limits for a
+    # logged-in request altogether (about 0.2 ms of every page, bench/README.md "Throughput").
+    limiter.request_filter(_exempt)
     app.extensions["denial_throttle"] = limiter
     return limiter
 

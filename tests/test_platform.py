@@ -63,6 +63,21 @@ def test_static_files_have_hashed_names_and_long_cache(client):
     assert client.get("/static/../survey/config.py").status_code == 404
 
 
+def test_assets_of_a_logged_in_page_stay_cached(client, db, login):
+    """No session cookie on hashed assets: with it came "Vary: Cookie", and as the session cookie's
+    signature changes every second a phone revalidated the CSS and JS on every page (one more round
+    trip before the first paint, bench/phone_speed.py). The page itself still refreshes the session."""
+    login(make_user(Role.UNIT))
+    html = client.get("/").get_data(as_text=True)
+    for url in re.findall(r'(?:href|src)="(/static/[^"]+\.[0-9a-f]{10}\.(?:css|js))"', html):
+        resp = client.get(url)
+        assert resp.status_code == 200 and "immutable" in resp.headers["Cache-Control"], url
+        assert "Cookie" not in resp.headers.get("Vary", ""), (url, resp.headers.get("Vary"))
+        assert "Set-Cookie" not in resp.headers, url
+    page = client.get("/")
+    assert "Set-Cookie" in page.headers and page.headers["Cache-Control"] == "no-store"
+
+
 def test_responses_are_compressed_with_brotli_or_gzip(client):
     css = client.get("/static/css/app.css").data
     br = client.get("/static/css/app.css", headers={"Accept-Encoding": "gzip, deflate, br"})
