@@ -1,8 +1,10 @@
 """What a notice says, as named fields: the printable page and the .docx template read the same
 fields (FIELDS lists them: a replacement template may use these and no others).
 
-Each field comes from the notice's own row, its facts frozen at issue (the ladder's scan puts the
-deadline it counted from there), or the problem, unit and round as they are now."""
+Each field comes from the notice's own row, its facts frozen at issue, or the problem, unit and round
+as they are now. The facts read (all optional, set by whoever calls issue_notice): "deadline" (the
+整改时限 the step counted from, ISO date), "action_deadline" (办理期限, ISO date; else ACTION_DAYS after
+issue), "requirement" (the required action; else REQUIREMENTS[kind]) and "issuer" (发文机关)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
