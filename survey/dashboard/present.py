@@ -114,9 +114,9 @@ def notice_charts(figures: Figures, rows: list, link: Link) -> dict:
               for _, title, _, p, c in rows if p]
     units = [Bar(name, [Part(name, n, BAR, link(unit=uid))], link(unit=uid))
              for uid, name, n in figures.notices.by_unit[:TOP_UNITS]]
-    return {"kinds": charts.hbars("ch-notice-kinds", "按文书种类（督办阶梯）", kinds),
+    return {"kinds": charts.hbars("ch-notice-kinds", "按文书种类（督办阶梯）", kinds, unit="份"),
             "closed": charts.hbars("ch-notice-closed", "文书签发后销号的问题", closed),
-            "units": charts.hbars("ch-notice-units", f"收到文书最多的 {len(units)} 个单位", units)}
+            "units": charts.hbars("ch-notice-units", f"收到文书最多的 {len(units)} 个单位", units, unit="份")}
 
 
 def _unit_note(unit) -> str:

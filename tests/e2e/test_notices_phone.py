@@ -37,3 +37,36 @@ def test_a_liaison_follows_the_problem_pages_notice_link_to_one_printed_a4_page(
     with phone.expect_download() as got:
         phone.get_by_role("link", name="下载 Word（.docx）").tap()
     assert got.value.suggested_filename == "〔2023〕告诫第001号告诫书（农业农村局）.docx"
+
+
+def test_the_notice_pages_and_the_dashboards_notice_card_pass_axe_at_360(
+        app, live_server, browser, world, db, artifacts_dir):  # noqa: F811
+    """The notices card appears only where a round has notices (the demo's newest round has none, so
+    the every-page audit does not see it): audited here with the print page, the list and the templates."""
+    import pytest
+
+    from tests.e2e.accessibility import AXE, audit, failures
+    from tests.e2e.conftest import WECHAT_UA
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (make test runs npm ci in tests/e2e/axe)")
+    world["problem"].status = "closed"
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", user_agent=WECHAT_UA, bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, live_server, "boss")
+        page.wait_for_url(f"{live_server}/")
+        problems = []
+        for url in (f"/dashboard?round={world['round'].id}", "/notices", f"/notices/{world['duban'].id}",
+                    f"/notices/{world['selfcheck'].id}", "/admin/notice-templates", f"/ledger/{world['problem'].id}"):
+            page.goto(live_server + url)
+            problems += [f"{url}: {f}" for f in failures(audit(page))]
+            assert_fits_phone(page)
+            if url.startswith("/dashboard"):
+                assert page.locator("#h-notices").is_visible()
+                page.locator("#h-notices").scroll_into_view_if_needed()
+                page.screenshot(path=str(artifacts_dir / "notice-dashboard-360.png"), full_page=True)
+        assert problems == []
+    finally:
+        context.close()
