@@ -210,3 +210,11 @@ def test_a_new_notice_changes_the_dashboard_version(world, db):
     issue_notice(world["round"], "remind", world["unit"].id, problem_id=world["problem"].id)
     db.session.commit()
     assert data_version() != before
+
+
+def test_markup_in_a_problem_stays_text_in_the_docx(client, world, login, db):
+    world["problem"].description = "会议纪要<w:p>缺失 & {{ number }} {% if 1 %}x{% endif %}"
+    db.session.commit()
+    login(world["admin"])
+    text = docx_text(client.get(f"/notices/{world['duban'].id}/docx").get_data())
+    assert "会议纪要<w:p>缺失 & {{ number }} {% if 1 %}x{% endif %}" in text
