@@ -34,7 +34,7 @@ MANIFEST = "manifest.json"
 SQLITE_FILE, PG_FILE = "database.sqlite3", "database.dump"
 FILE_TABLES = {"uploads": Photo, "evidence": Evidence}  # folder -> model whose stored_name points there
 # folder in a backup's files/ -> storage namespace (the folder names of the instance folder's layout)
-FOLDERS = {"uploads": "photos", "evidence": "evidence"}
+FOLDERS = {"uploads": "photos", "evidence": "evidence", "doctemplates": "doctemplates"}  # + notice templates
 
 
 class BackupError(Exception):

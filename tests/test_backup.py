@@ -130,6 +130,8 @@ def clean_machine(tmp_path: Path, url: str):
 
 def test_backup_under_writes_then_restore_on_a_clean_machine(app, db, instance, tmp_path, monkeypatch):
     hashes = add_files(db, instance)
+    from survey.storage import get_storage, key_for
+    get_storage().put(key_for("doctemplates", "duban.docx"), b"an administrator's notice template")
     writer = Writer(app)
     writer.start()
     writer.wait_for(1)  # writing before the backup starts
@@ -153,7 +155,7 @@ def test_backup_under_writes_then_restore_on_a_clean_machine(app, db, instance, 
     # Rows the writer committed during the backup, after the snapshot, are not in it.
     assert manifest["database"]["tables"]["units"] <= live_units - 3
     assert set(manifest["files"]) == {f"uploads/{n}" for n in hashes if n.startswith("up")} | \
-        {f"evidence/{n}" for n in hashes if n.startswith("ev")}
+        {f"evidence/{n}" for n in hashes if n.startswith("ev")} | {"doctemplates/duban.docx"}
     assert manifest["missing"] == [] and manifest["database"]["tables"]["photos"] == 3
 
     restored = clean_machine(tmp_path, restore_target(tmp_path))
@@ -170,6 +172,7 @@ def test_backup_under_writes_then_restore_on_a_clean_machine(app, db, instance, 
             for model, sub in ((Photo, "uploads"), (Evidence, "evidence")):
                 for row in _db.session.scalars(select(model)):
                     assert sha((folder / sub / row.stored_name).read_bytes()) == row.sha256 == hashes[row.stored_name]
+            assert (folder / "doctemplates" / "duban.docx").read_bytes() == b"an administrator's notice template"
             again = restored.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")])
             assert again.exit_code != 0 and "--force" in again.output
             forced = restored.test_cli_runner().invoke(args=["restore", "--force", str(tmp_path / "bk")])

@@ -253,6 +253,7 @@ def test_another_units_pages_are_refused_and_audited(client, db, world, tmp_path
 
 def _url(rule) -> str:
     url = re.sub(r"<any\([^)]*\):action>", "accept", rule.rule)
+    url = re.sub(r"<any\(([^),]*)[^)]*\):\w+>", r"\1", url)   # any other choice: its first value
     url = re.sub(r"<int:[a-z_]+>", "1", url)
     return re.sub(r"<(path:)?[a-z_]+>", "x", url)
 
@@ -447,3 +448,20 @@ def test_a_refusal_in_a_link_session_is_one_audit_row(client, db, world):
     db.session.rollback()
     rows = list(db.session.scalars(select(AuditLog).order_by(AuditLog.id).offset(before)))
     assert [(r.event, r.success, r.details.get("reason")) for r in rows] == [("link_use", False, "out_of_scope")]
+
+
+def test_a_link_session_opens_its_units_notices_only(client, db, world):
+    from survey.notices.numbering import issue_notice
+    own = issue_notice(world["round"], "duban", world["unit"].id, problem_id=world["problem"].id)
+    own_check = issue_notice(world["round"], "selfcheck", world["unit"].id)
+    other = issue_notice(world["round"], "duban", world["other_problem"].unit_id,
+                         problem_id=world["other_problem"].id)
+    db.session.commit()
+    open_link(client, issue(db, world))
+    for notice in (own, own_check):
+        assert notice.number in client.get(f"/notices/{notice.id}").get_data(as_text=True)
+        assert client.get(f"/notices/{notice.id}/docx").status_code == 200
+    assert client.get(f"/notices/{other.id}").status_code == 403
+    assert client.get(f"/notices/{other.id}/docx").status_code == 403
+    assert client.get("/notices").status_code == 403
+    assert {r.details["reason"] for r in uses(db) if not r.success} == {"wrong_unit", "out_of_scope"}

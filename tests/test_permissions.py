@@ -132,6 +132,15 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/evidence/<int:evidence_id>"): (LOGIN, 404, 404, 404),
     ("POST", "/ledger/<int:problem_id>/evidence"): (LOGIN, 303, 303, 303),
     ("POST", "/ledger/evidence/<int:evidence_id>/delete"): (LOGIN, 404, 404, 404),
+    # numbered notices (issue 14): whoever sees the problem; tests/test_notices.py checks other units and groups
+    ("GET", "/notices"): (LOGIN, 403, 200, 200),
+    ("GET", "/notices/<int:notice_id>"): (LOGIN, 200, 200, 200),
+    ("GET", "/notices/<int:notice_id>/docx"): (LOGIN, 200, 200, 200),
+    ("GET", "/admin/notice-templates"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/notice-templates"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/notice-templates/<any(remind, duban, warn, report, selfcheck):kind>.docx"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/notice-templates/<any(remind, duban, warn, report, selfcheck):kind>/revert"):
+        (LOGIN, 403, 403, 303),
     ("GET", "/ledger/import"): (LOGIN, 403, 403, 200),
     ("POST", "/ledger/import"): (LOGIN, 403, 403, 400),
     ("POST", "/ledger/import/confirm"): (LOGIN, 403, 403, 400),
@@ -162,6 +171,7 @@ def test_every_endpoint_declares_access(app):
 
 def _fill(rule: str, ids: dict) -> str:
     rule = re.sub(r"<any\([^)]*\):action>", "accept", rule)
+    rule = re.sub(r"<any\([^)]*\):kind>", "duban", rule)
     for key, value in ids.items():
         rule = rule.replace(f"<int:{key}_id>", str(value))
     return rule.replace("<path:filename>", "css/app.css")
@@ -199,8 +209,10 @@ def _round(db, author, unit) -> dict:
     db.session.flush()
     from survey.filling.problems import create_problems
     [problem] = create_problems(sub, [{"description": "矩阵问题", "category": "其他"}], author, date(2026, 3, 1))
+    from survey.notices.numbering import issue_notice
+    notice = issue_notice(rnd, "duban", unit.id, problem_id=problem.id)
     db.session.commit()
-    return {"round": rnd.id, "submission": sub.id, "problem": problem.id}
+    return {"round": rnd.id, "submission": sub.id, "problem": problem.id, "notice": notice.id}
 
 
 def _category_id(name: str) -> int:

@@ -2,7 +2,8 @@
 
 Every change a figure depends on writes a row to problem_events (each ledger step, problem
 creation, import) or to audit_logs (submits, reopenings, rounds, groups, category renames, bulk
-actions), so the pair of their newest ids is the data's version: two primary-key seeks. A cached
+actions), and every numbered notice is a row of notices (issued by the reminder scan), so the
+newest ids of the three are the data's version: three primary-key seeks. A cached
 entry is used only for the same scope (administrator, or the inspector's set of groups), round,
 China date and near-deadline setting, at the same version. The 逾期/临期 lists (ORM rows) are read
 afresh each time; only plain numbers are kept.
@@ -18,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import AuditLog, ProblemEvent, Round, User
+from survey.models import AuditLog, Notice, ProblemEvent, Round, User
 from survey.permissions import viewer_of
 
 MAX_ENTRIES = 64
@@ -28,7 +29,8 @@ _lock = threading.Lock()
 
 def data_version() -> tuple:
     return db.session.execute(select(select(func.max(AuditLog.id)).scalar_subquery(),
-                                     select(func.max(ProblemEvent.id)).scalar_subquery())).one()._tuple()
+                                     select(func.max(ProblemEvent.id)).scalar_subquery(),
+                                     select(func.max(Notice.id)).scalar_subquery())).one()._tuple()
 
 
 def scope_key(user: User) -> tuple:

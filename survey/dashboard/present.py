@@ -15,6 +15,7 @@ from survey.ledger.categories import names as category_names
 from survey.models import ProblemSource, ProblemStatus
 from survey.models.problem import source_label
 from survey.models.questionnaire import SEVERITIES
+from survey.notices.numbering import NOTICE_KINDS
 
 STATUS_COLORS = {ProblemStatus.OPEN: "#c62828", ProblemStatus.IN_PROGRESS: "#d97706",
                  ProblemStatus.PENDING_REVIEW: "#2563eb", ProblemStatus.CLOSED: "#1a7f37",
@@ -83,6 +84,39 @@ def dashboard_charts(figures: Figures, rows: dict, link: Link) -> dict:
         out["weeks"] = charts.lines("ch-weeks", "每周新增与销号", labels, series)
         out["weeks_wide"] = charts.lines("ch-weeks-w", "每周新增与销号", labels, series, width=640)
     return out
+
+
+def notice_link(base: dict) -> Link:
+    """link(**filters) -> the notices list's URL with the page's round and these filters."""
+    path = url_for("notices.index")
+
+    def link(**filters) -> str:
+        pairs = [_pair(k, v) for k, v in {**base, **filters}.items() if v not in (None, "")]
+        return f"{path}?{'&'.join(pairs)}" if pairs else path
+    return link
+
+
+def notice_rows(figures: Figures) -> list[tuple[str, str, int, int, int]]:
+    """(kind, title, notices, problems notified, of them closed after the notice) per kind, ladder order."""
+    counts = figures.notices
+    if counts is None:
+        return []
+    return [(k.key, k.title, counts.by_kind.get(k.key, 0), counts.with_problem.get(k.key, 0),
+             counts.closed_after.get(k.key, 0)) for k in NOTICE_KINDS.values()]
+
+
+def notice_charts(figures: Figures, rows: list, link: Link) -> dict:
+    if figures.notices is None or not figures.notices.total:
+        return {}
+    kinds = [Bar(title, [Part(title, n, BAR, link(kind=key))], link(kind=key)) for key, title, n, _, _ in rows]
+    closed = [Bar(title, [Part("销号", c, STATUS_COLORS[ProblemStatus.CLOSED]),
+                          Part("未销号", p - c, STATUS_COLORS[ProblemStatus.OPEN])], note=f"{c}/{p}")
+              for _, title, _, p, c in rows if p]
+    units = [Bar(name, [Part(name, n, BAR, link(unit=uid))], link(unit=uid))
+             for uid, name, n in figures.notices.by_unit[:TOP_UNITS]]
+    return {"kinds": charts.hbars("ch-notice-kinds", "按文书种类（督办阶梯）", kinds, unit="份"),
+            "closed": charts.hbars("ch-notice-closed", "文书签发后销号的问题", closed),
+            "units": charts.hbars("ch-notice-units", f"收到文书最多的 {len(units)} 个单位", units, unit="份")}
 
 
 def _unit_note(unit) -> str:

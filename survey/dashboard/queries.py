@@ -22,6 +22,7 @@ from survey.permissions import covered_clause, covered_round_ids, scope_is_every
 from survey.clock import china_date
 from survey.dashboard.cache import cached_figures
 from survey.filling.queries import rounds_for
+from survey.notices.queries import NoticeCounts, notice_counts
 
 EPOCH = date(1970, 1, 1)
 JULIAN_EPOCH = 2440587.5        # julianday('1970-01-01')
@@ -257,6 +258,7 @@ class Figures:
     breakdown: dict = field(default_factory=dict)    # category / severity / source -> counts
     weeks: list[Week] = field(default_factory=list)
     close: dict = field(default_factory=lambda: {"n": 0, "avg": None, "p90": None})  # days to close
+    notices: NoticeCounts | None = None              # numbered notices by step and unit (issue 14)
 
     @property
     def total(self) -> int:
@@ -306,6 +308,7 @@ def compute_dashboard(user: User, rnd: Round | None, today: date, near_days: int
     scope = make_scope(user, rnd)
     figures = status_figures(scope, today, near_days)
     figures.scope = scope_figures(user, rnd)
+    figures.notices = notice_counts(user, rnd.id if rnd else None)
     if figures.units:
         figures.breakdown = breakdown(scope)
         figures.weeks = weekly(scope, today)

@@ -27,9 +27,12 @@ def index():
     figures = queries.dashboard(current_user, rnd, day, near)
     base = {"round": rnd.id} if rnd else {}
     rows = present.breakdown_rows(figures)
-    link = present.ledger_link(base)
+    link, notice_link = present.ledger_link(base), present.notice_link(base)
+    notice_rows = present.notice_rows(figures)
     return render_template("dashboard/index.html", figures=figures, rounds=rounds, round=rnd, link=link,
                            rows=rows, charts=present.dashboard_charts(figures, rows, link),
+                           notice_rows=notice_rows, notice_link=notice_link,
+                           notice_charts=present.notice_charts(figures, notice_rows, notice_link),
                            today=day, near=near, percent=present.percent)
 
 

@@ -16,6 +16,7 @@ from survey.ledger.transitions import TRANSITIONS, action_label
 from survey.models import Problem, ProblemSource, ProblemStatus, Role, Round, Unit
 from survey.models.problem import source_label, status_label
 from survey.models.questionnaire import SEVERITIES
+from survey.notices.queries import notices_of_problem
 from survey.permissions import admin_required, login_required, roles_required
 from survey.viewutil import committing, form_view
 from survey.ledger.blueprint import bp
@@ -67,7 +68,7 @@ def detail(problem_id: int, form: ProblemActionForm | None = None, failed: str =
     actions = [TRANSITIONS[name] for name in rules.allowed_actions(current_user, problem, operations.scope_of(problem))]
     return render_template("ledger/detail.html", problem=problem, actions=actions, form=form or ProblemActionForm(),
                            failed=failed, today=today(), near=near_days(),
-                           source=queries.source_answer(problem))
+                           source=queries.source_answer(problem), notices=notices_of_problem(problem.id))
 
 
 @bp.route("/<int:problem_id>/<any(" + ", ".join(TRANSITIONS) + "):action>", methods=["POST"])

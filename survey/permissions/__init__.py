@@ -16,14 +16,15 @@ from survey.permissions.endpoints import (
     login_required, public, roles_required)
 from survey.permissions.nouns import (
     ADMIN, CHECKER, UNIT, can_edit_submission, can_export_answers, can_reopen_submission, can_view_evidence,
-    can_view_problem, can_view_round, can_view_round_papers, can_view_submission, can_view_unit_papers,
-    can_visit, group_ids, roles_of, visiting_group_id)
+    can_view_notice, can_view_problem, can_view_round, can_view_round_papers, can_view_submission,
+    can_view_unit_papers, can_visit, group_ids, roles_of, visiting_group_id)
 from survey.permissions.viewer import LinkScope, Viewer, viewer_of
 
 __all__ = [
     "ADMIN", "CHECKER", "LOGGED_IN", "LinkScope", "PASSWORD_CHANGE_EXEMPT", "PUBLIC", "UNIT", "Viewer",
     "admin_required", "can_edit_submission", "can_export_answers", "can_reopen_submission", "can_view_evidence",
-    "can_view_problem", "can_view_round", "can_view_round_papers", "can_view_submission", "can_view_unit_papers",
+    "can_view_notice", "can_view_problem", "can_view_round", "can_view_round_papers", "can_view_submission",
+    "can_view_unit_papers",
     "can_visit", "covered_clause", "covered_round_ids", "covered_units_clause", "covering_group_id", "covers",
     "endpoint_access", "enforce_access", "group_ids", "in_link_session", "login_required", "public",
     "roles_of", "roles_required", "scope_is_everything", "viewer_of", "visiting_group_id",

@@ -15,7 +15,7 @@ from flask_login import current_user, logout_user
 from survey import audit
 from survey.errors import wants_json
 from survey.extensions import db
-from survey.models import Evidence, Photo, Problem, Submission, UnitLink, User
+from survey.models import Evidence, Notice, Photo, Problem, Submission, UnitLink, User
 from survey.permissions.coverage import covers
 from survey.permissions.endpoints import LOGGED_IN, PUBLIC, endpoint_access, in_link_session
 
@@ -135,6 +135,12 @@ def _evidence(args: dict) -> str:
     return _problem(args, _get(Problem, _get(Evidence, args["evidence_id"]).problem_id))
 
 
+def _notice(args: dict) -> str:
+    """A notice to the link's unit in the link's round (its problem's, or its self-check's)."""
+    notice = _get(Notice, args["notice_id"])
+    return _in(notice.round_id, notice.unit_id)
+
+
 def _ledger_list(args: dict):
     """The unit's problems of the link's round: the round filter is always on."""
     round_id = g.link_scope.round_id
@@ -165,6 +171,8 @@ RULES: dict[str, Callable] = {
     "ledger.upload_evidence": _problem,
     "ledger.evidence_file": _evidence,
     "ledger.delete_evidence": _evidence,
+    "notices.show": _notice,
+    "notices.word": _notice,
     "home.index": _to_home,
     "auth.account": _to_home,
     "filling.rounds": _to_home,

@@ -101,3 +101,14 @@ def can_view_round_papers(user, round_id: int) -> bool:
 def can_export_answers(user, round_id: int) -> bool:
     """A round's raw answers (self-checks or visits): as its ranking, over the units covered."""
     return can_view_round_papers(user, round_id)
+
+
+def can_view_notice(user, notice, problem=None) -> bool:
+    """A numbered notice (督办单, 告诫书, 自查催办通知 ...): whoever may see its problem; a self-check
+    notice (no problem) whoever covers its unit in its round — the addressed unit's liaison, its
+    signed link in that round, the covering group and administrators."""
+    if problem is not None:
+        return problem.id == notice.problem_id and can_view_problem(user, problem)
+    if notice.problem_id is not None:
+        return False
+    return covers(user, notice.round_id, notice.unit_id)

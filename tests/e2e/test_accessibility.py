@@ -61,11 +61,14 @@ def page_urls(app, district) -> list[tuple[str, str]]:
     """(endpoint, url) for every GET page rule; both submissions (self-check, visit) where one goes."""
     out = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.endswith((".xlsx", "/download")):
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.endswith((".xlsx", "/download", ".docx", "/docx")):
             continue
         urls = [rule.rule]
-        for _conv, _args, name in PARAM.findall(rule.rule):
-            values = district["submissions"] if name == "submission_id" else [str(district["ids"][name])]
+        for conv, args, name in PARAM.findall(rule.rule):
+            if conv == "any":
+                values = [args.split(",")[0].strip()]
+            else:
+                values = district["submissions"] if name == "submission_id" else [str(district["ids"][name])]
             pattern = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?" + name + ">")
             urls = [pattern.sub(str(v), u, count=1) for u in urls for v in values]
         out += [(rule.endpoint, u) for u in urls]

@@ -18,7 +18,7 @@ from tests.reliability.world import image_bytes
 
 # id parameter -> key of UnitData.ids (the unit that owns the object)
 OWNED = {"submission_id": "submission", "problem_id": "problem", "photo_id": "photo",
-         "evidence_id": "evidence", "job_id": "job", "unit_id": "unit"}
+         "evidence_id": "evidence", "job_id": "job", "unit_id": "unit", "notice_id": "notice"}
 SHARED = {"round_id"}  # the round spans all units: its pages must filter by unit themselves
 # Ids of objects no unit owns, on administrator-only routes (the role matrix covers those).
 ADMIN_OBJECTS = {"group_id", "user_id", "questionnaire_id", "version_id", "section_id", "question_id",
@@ -29,6 +29,7 @@ FINGERPRINT = {
     "submissions": "id, state, lock_version, unit_id, submit_token",
     "photos": "id, submission_id", "evidence": "id, problem_id", "problem_events": "id",
     "export_jobs": "id, user_id, status", "unit_links": "id, unit_id, nonce, revoked_at",
+    "notices": "id, number, unit_id",
 }
 
 

@@ -17,6 +17,7 @@ from survey import clock
 from survey.filling import operations as filling
 from survey.filling.problems import create_problems
 from survey.models import Evidence, ExportJob, Photo, Role, User
+from survey.notices.numbering import issue_notice
 from survey.questionnaires.operations import import_questionnaire
 from tests.factories import make_group, make_unit, make_user
 
@@ -137,6 +138,9 @@ def _fill_unit(db, u: UnitData, rnd, inspector, admin, instance: Path, submit: b
                         size=1, sha256=ev_sha, uploaded_by_id=u.liaison.id)
     job = ExportJob(user_id=u.liaison.id, kind="ledger", params={}, status="done", file_name=f"{u.marker}.xlsx")
     db.session.add_all([evidence, job])
+    notices = [issue_notice(rnd, "duban", u.unit.id, problem_id=problem.id, body=f"{u.marker}督办说明"),
+               issue_notice(rnd, "selfcheck", u.unit.id, body=f"{u.marker}催办说明")]
     db.session.flush()
     u.ids.update(submission=[sc.id, visit.id], problem=[problem.id], photo=[photo.id],
-                 evidence=[evidence.id], job=[job.id], unit=[u.unit.id], round=[rnd.id])
+                 evidence=[evidence.id], job=[job.id], unit=[u.unit.id], round=[rnd.id],
+                 notice=[n.id for n in notices])
