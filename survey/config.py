@@ -102,6 +102,7 @@ class Config:
         # else instance/queue.db. A durable task running longer than JOB_LEASE_MINUTES is handed out again.
         self.QUEUE_URL = os.environ.get("QUEUE_URL", "")
         self.JOB_LEASE_MINUTES = _int_env("JOB_LEASE_MINUTES", 30)
+        self.JOB_RETRY_SECONDS = _int_env("JOB_RETRY_SECONDS", 10)  # a failed task's first retry; doubling
 
 
 class TestConfig(Config):

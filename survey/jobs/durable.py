@@ -9,7 +9,7 @@
   running, claimed_by host:pid), the work and the "done" mark share the last transaction.
   recover() — at worker start-up and every minute — hands out again what a dead process of this
   host held (kill -9), what has run longer than JOB_LEASE_MINUTES anywhere, and what was never
-  picked up (a message lost with the queue). A failure is retried with backoff, MAX_ATTEMPTS in all.
+  picked up (a message lost with the queue). A failure is retried after JOB_RETRY_SECONDS (10), 20, 40, 80 s: MAX_ATTEMPTS in all.
 The claim makes a second delivery harmless: it finds the row running or done and returns."""
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from survey.models import JobRun, JobStatus
 
 log = logging.getLogger("survey.jobs")
 MAX_ATTEMPTS = 5
-RETRY_DELAY_S = 10          # then 20, 40, 80 s
 LOST_AFTER_S = 60           # queued this long without a claim: the message is sent again
 ONCE = "once"               # job_runs.task of a completion mark
 TO_ENQUEUE = "jobs_to_enqueue"  # session.info: (task name, key, delay) sent when the transaction commits
@@ -75,6 +74,8 @@ def durable_task(name: str):
 def submit(durable, key: str, *args, delay: float = 0) -> bool:
     """Record a durable task under its dedupe key in the current transaction (flush only; the caller
     commits); it is enqueued when that transaction commits. False when the key exists already."""
+    if _tasks.get(durable.name) is not durable:
+        raise ValueError(f"{durable.name} is not a durable task (declare it with @durable_task)")
     if db.session.scalar(select(JobRun.id).where(JobRun.key == key)) is not None:
         return False
     try:
@@ -140,7 +141,7 @@ def _run(key: str, fn) -> None:
         db.session.rollback()
         log.exception("%s failed (attempt %s)", key, row.attempts)
         again = row.attempts < MAX_ATTEMPTS
-        delay = RETRY_DELAY_S * 2 ** (row.attempts - 1)
+        delay = int(current_app.config.get("JOB_RETRY_SECONDS", 10)) * 2 ** (row.attempts - 1)
         with writing(), db.engine.begin() as conn:
             conn.execute(update(JobRun).where(JobRun.key == key, JobRun.status == RUNNING).values(
                 status=QUEUED if again else FAILED, claimed_by="", error=repr(exc)[:2000],

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.constants import EmptyData
 from huey.exceptions import TaskLockedException
@@ -81,9 +81,13 @@ def in_app(fn):
     """Run fn inside the configured app's context; its database session ends cleanly afterwards."""
     @functools.wraps(fn)
     def inner(*args, **kwargs):
-        if not _app:
+        if has_app_context():  # run in this process by a command or a test: its own app
+            app = current_app._get_current_object()
+        elif _app:
+            app = _app[0]
+        else:
             raise RuntimeError("the job queue has no app: create_app() was not called")
-        with _app[0].app_context():
+        with app.app_context():
             try:
                 return fn(*args, **kwargs)
             finally:
