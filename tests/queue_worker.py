@@ -1,5 +1,7 @@
 """A real worker for the tests: `flask --app app worker` in a subprocess, on the test database and
-on the queue storage the test names (the SQLite file under the test instance, or Redis db 2)."""
+on the queue storage the test names (the SQLite file under the test instance, or Redis db 2). It
+runs no periodic tasks: the tests' rows carry a frozen clock's dates that the real clock would find
+stale; a worker's start-up recovery (jobs.recover) runs as in production."""
 from __future__ import annotations
 
 import os
@@ -47,7 +49,7 @@ class Worker:
         start = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "2", "--max-delay", "0.2",
-             "--no-scan-at-start", *self.args], cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+             "--no-scan-at-start", "--no-periodic", *self.args], cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while b"consumer started" not in self.log.read_bytes()[start:].lower():
             if self.proc.poll() is not None or time.monotonic() > deadline:

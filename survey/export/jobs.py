@@ -40,7 +40,7 @@ def queue_job(actor: User, kind: str, params: dict, file_name: str, now: datetim
     return job
 
 
-@queue.durable_task("export.ledger")
+@queue.durable_task("export.ledger", writes=False)
 def export_task(job_id: int) -> None:
     """On the worker. A second attempt means the first one's worker died half way (kill -9): the job
     it left running is queued again and redone (the job_runs claim says no one else holds it)."""

@@ -14,6 +14,7 @@ The claim makes a second delivery harmless: it finds the row running or done and
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -58,13 +59,15 @@ def attempt() -> int:
     return _attempt.get()
 
 
-def durable_task(name: str):
+def durable_task(name: str, writes: bool = True):
     """@durable_task("feature.what") def work(*args): … — run by submit(work, key, *args). The work
-    writes through db.session and flushes; the wrapper marks the key done and commits once."""
+    writes through db.session and flushes; the wrapper marks the key done and commits once, in one
+    write transaction. writes=False: the work ends its own transactions (a long read that must not
+    hold SQLite's write lock, as the export's) and the done mark follows in a transaction of its own."""
     def decorator(fn):
         @task(name)
         def run(key: str):
-            _run(key, fn)
+            _run(key, fn, writes)
         run.work = fn
         _tasks[name] = run
         return run
@@ -125,15 +128,18 @@ def _claim(key: str) -> JobRun | None:
     return row
 
 
-def _run(key: str, fn) -> None:
+def _run(key: str, fn, writes: bool) -> None:
     row = _claim(key)
     if row is None:
         log.info("%s: already claimed or done", key)
         return
     token = _attempt.set(row.attempts)
     try:
-        with writing():
+        with writing() if writes else nullcontext():
             fn(*row.args)
+        if not writes:
+            db.session.rollback()
+        with writing():
             db.session.execute(update(JobRun).where(JobRun.key == key, JobRun.claimed_by == row.claimed_by)
                                .values(status=DONE, finished_at=utcnow(), error=""))
             db.session.commit()
