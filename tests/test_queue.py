@@ -59,12 +59,11 @@ def run_row(db, key: str) -> JobRun | None:
     return db.session.scalar(select(JobRun).where(JobRun.key == key))
 
 
-def test_records(db, label: str) -> list[dict]:
+def queue_records(db, label: str) -> list[dict]:
     rows = db.session.scalars(select(AuditLog).where(AuditLog.event == "queue_test")).all()
     return [r.details for r in rows if r.details.get("label") == label]
 
 
-test_records.__test__ = False  # a helper, not a test
 
 
 def test_a_task_killed_half_way_runs_again_and_its_work_is_done_once(app, db, start_worker, tmp_path):
@@ -83,7 +82,7 @@ def test_a_task_killed_half_way_runs_again_and_its_work_is_done_once(app, db, st
     done = wait_until(lambda: (r := run_row(db, "t:kill")) is not None and r.status == "done" and r, db,
                       what="the task to finish after the restart")
     assert done.attempts == 2 and done.claimed_by.endswith(f":{second.pid}")
-    assert [d["attempt"] for d in test_records(db, "kill")] == [2]
+    assert [d["attempt"] for d in queue_records(db, "kill")] == [2]
     assert len(db.session.scalars(select(JobRun).where(JobRun.key.like("halfway-mark:%"))).all()) == 1
     assert (tmp_path / f"started-{second.pid}-2").exists()
     assert "sent again 1 task" in second.text()
@@ -96,7 +95,7 @@ def test_a_task_killed_half_way_runs_again_and_its_work_is_done_once(app, db, st
     wait_until(lambda: jobs.huey.pending_count() == 0, db, what="the queue to drain")
     time.sleep(0.5)
     db.session.rollback()
-    assert [d["attempt"] for d in test_records(db, "kill")] == [2] and run_row(db, "t:kill").attempts == 2
+    assert [d["attempt"] for d in queue_records(db, "kill")] == [2] and run_row(db, "t:kill").attempts == 2
 
 
 def test_a_failing_task_is_retried_and_recorded(app, db, start_worker):
@@ -107,7 +106,7 @@ def test_a_failing_task_is_retried_and_recorded(app, db, start_worker):
     done = wait_until(lambda: (r := run_row(db, "t:retry")) is not None and r.status == "done" and r, db,
                       what="the retry")
     assert done.attempts == 2 and done.error == ""
-    assert [d["attempt"] for d in test_records(db, "retry")] == [2]   # the failed attempt left nothing
+    assert [d["attempt"] for d in queue_records(db, "retry")] == [2]   # the failed attempt left nothing
 
 
 def test_once_per_key_however_often_the_task_is_enqueued(app, db, start_worker):
@@ -115,7 +114,7 @@ def test_once_per_key_however_often_the_task_is_enqueued(app, db, start_worker):
     results = [queue_tasks.mark_once("msg:1") for _ in range(5)] + [queue_tasks.mark_once("msg:2")]
     values = [r.get(blocking=True, timeout=60) for r in results]
     assert sorted(values) == [False] * 4 + [True] * 2
-    assert len(test_records(db, "msg:1")) == 1 and len(test_records(db, "msg:2")) == 1
+    assert len(queue_records(db, "msg:1")) == 1 and len(queue_records(db, "msg:2")) == 1
 
 
 def test_a_lost_message_is_sent_again(app, db, queue, frozen_clock):
