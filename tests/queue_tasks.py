@@ -38,3 +38,9 @@ def mark_once(key: str) -> bool:
             audit.record("queue_test", actor_username="worker", details={"label": key})
         db.session.commit()
     return fresh
+
+
+@jobs.durable_task("tests.record")
+def record(label: str) -> None:
+    """One audit row: the smallest durable work (bench/queue_latency.py)."""
+    audit.record("queue_test", actor_username="worker", details={"label": label})
