@@ -2,14 +2,14 @@
 worker and handed out again when their worker died, and the completion marks of jobs.once().
 
 Revision ID: 4cadf4de18ae
-Revises: f3c8a1d6b9e2
+Revises: 73491319cd7f
 Create Date: 2026-12-02 05:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '4cadf4de18ae'
-down_revision = 'f3c8a1d6b9e2'
+down_revision = '73491319cd7f'
 branch_labels = None
 depends_on = None
 

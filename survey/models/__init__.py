@@ -11,6 +11,9 @@ from survey.models.questionnaire import (
 from survey.models.problem import (
     FINAL, OPEN, Evidence, close_rate, Problem, ProblemEvent, ProblemSource, ProblemStatus, code_sort_key)
 from survey.models.round import Round, RoundUnit
+from survey.models.supervision import (
+    Audience, CalendarDay, Channel, ChannelKind, ContactRole, DayKind, Delivery, DeliveryAttempt, DeliveryStatus,
+    LadderFiring, LadderStep, LadderTarget, Message, Notice, NoticeCounter, UnitContact)
 from survey.models.submission import Photo, Submission, SubmissionKind, SubmissionState
 from survey.models.unit import UNIT_CATEGORIES, Unit
 from survey.models.user import ROLE_LABELS, Role, User
