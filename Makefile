@@ -39,11 +39,12 @@ migrate: $(VENV)/.installed
 seed: migrate
 	$(BIN)/flask seed-demo
 
+# Web and worker together from the Procfile (honcho); Ctrl-C stops both.
 run: seed
 	@echo
-	@echo "==> 服务地址: http://127.0.0.1:$(PORT)/   (Ctrl-C 停止)"
+	@echo "==> 服务地址: http://127.0.0.1:$(PORT)/   (Ctrl-C 停止网页服务和后台任务)"
 	@echo
-	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 # Debian packages the tests need: Chromium and a CJK font (browser tests), LibreOffice Calc (the
 # export must open without repair prompts), npm (axe-core for the accessibility test).

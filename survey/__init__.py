@@ -22,6 +22,7 @@ from survey.throttle import init_throttle
 from survey.request_text import displayable, refuse_invalid_text
 from survey.extensions import compress, csrf, db, login_manager, migrate
 from survey.storage import init_storage
+from survey.jobs import init_queue
 
 class SessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
@@ -61,6 +62,8 @@ def create_app(config: object | None = None) -> Flask:
     register_error_handlers(app)
     from survey.cli import register_commands
     register_commands(app)
+    from survey.worker import register_worker_command
+    register_worker_command(app)
     from survey.assets import init_assets
     init_assets(app, ROOT / "static")
     from survey.templating import register_template_helpers
@@ -84,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
     init_storage(app)
+    init_queue(app)  # the job queue (survey/jobs): SQLite under instance/, or Redis
 
     @login_manager.user_loader
     def load_user(token: str):

@@ -98,6 +98,11 @@ class Config:
         # Redis (redis://host:6379/0): counters of anonymous denials shared by every worker and
         # host (survey/throttle.py); without it each worker counts in its own memory.
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        # The job queue (survey/jobs): QUEUE_URL (redis://… or sqlite:///…) when set, else REDIS_URL,
+        # else instance/queue.db. A durable task running longer than JOB_LEASE_MINUTES is handed out again.
+        self.QUEUE_URL = os.environ.get("QUEUE_URL", "")
+        self.JOB_LEASE_MINUTES = _int_env("JOB_LEASE_MINUTES", 30)
+        self.JOB_RETRY_SECONDS = _int_env("JOB_RETRY_SECONDS", 10)  # a failed task's first retry; doubling
 
 
 class TestConfig(Config):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -36,30 +35,28 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 # SQLite's planner needs statistics (ANALYZE) to choose well at 100,000 problems: the inspector's
 # search went from 98 to 39 ms, 逾期 from 173 to 44 ms (bench/ledger_scale.py). SQLite 3.40 has no
-# self-refreshing statistics, so each process refreshes them when a connection goes back to the
-# pool, at most once an hour, sampling at most ANALYZE_ROWS rows per index (a few ms), and gives up
+# self-refreshing statistics, so the worker refreshes them hourly (the analyze_sqlite periodic task,
+# survey/jobs/schedule.py; until issue 14 each web process did it when a connection went back to the
+# pool, on a request's time), sampling at most ANALYZE_ROWS rows per index (a few ms), and gives up
 # at once when another writer holds the lock (the next hour tries again).
-ANALYZE_EVERY_S = 3600.0
 ANALYZE_ROWS = 1000
-_last_analyze = [float("-inf")]
 
 
-@event.listens_for(Engine, "checkin")
-def _sqlite_refresh_statistics(dbapi_connection, connection_record) -> None:
-    if dbapi_connection is None or type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
-        return
-    now = time.monotonic()
-    if now - _last_analyze[0] < ANALYZE_EVERY_S:
-        return
-    _last_analyze[0] = now
-    try:
-        dbapi_connection.execute("PRAGMA busy_timeout = 50")
-        dbapi_connection.execute(f"PRAGMA analysis_limit = {ANALYZE_ROWS}")
-        dbapi_connection.execute("ANALYZE")
-    except sqlite3.Error:
-        pass
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+def refresh_statistics(engine: Engine) -> bool:
+    """ANALYZE on SQLite (nothing elsewhere); False when the database was busy."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        try:
+            raw.execute("PRAGMA busy_timeout = 50")
+            raw.execute(f"PRAGMA analysis_limit = {ANALYZE_ROWS}")
+            raw.execute("ANALYZE")
+            return True
+        except sqlite3.Error:
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 @event.listens_for(Engine, "begin")

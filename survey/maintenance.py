@@ -20,6 +20,23 @@ def _record(event: str, details: dict) -> None:
         db.session.commit()
 
 
+def sweep_orphans(min_age: int = 3600) -> int:
+    """Uploaded files no row points to (uploads cut off half way, crashed workers), and partial
+    writes, older than min_age seconds: `flask sweep-orphans` and the worker's nightly task."""
+    removed = photos.sweep_orphans(min_age) + evidence.sweep_orphans(min_age)
+    removed += get_storage().discard_partial(min_age)
+    db.session.rollback()
+    return removed
+
+
+def prune_audit(days: int) -> int:
+    """Audit rows older than days (at least 190, audit_chain refuses fewer) are removed; committed."""
+    with writing():
+        count = audit_chain.prune_chain(db.session, days)
+        db.session.commit()
+    return count
+
+
 def register_maintenance_commands(app: Flask) -> None:
     @app.cli.command("verify-audit")
     def verify_audit_command():
@@ -36,12 +53,10 @@ def register_maintenance_commands(app: Flask) -> None:
     def prune_audit_command(days):
         """Delete audit rows older than the retention period; the chain is re-anchored."""
         days = days or current_app.config["AUDIT_RETENTION_DAYS"]
-        with writing():
-            try:
-                count = audit_chain.prune_chain(db.session, days)
-            except ValueError as exc:
-                raise click.ClickException(str(exc)) from exc
-            db.session.commit()
+        try:
+            count = prune_audit(days)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo(f"已删除 {days} 天前的审计日志 {count} 行" if count else f"没有 {days} 天前的审计日志")
 
     @app.cli.command("backup")
@@ -79,7 +94,5 @@ def register_maintenance_commands(app: Flask) -> None:
     @click.option("--min-age", type=int, default=3600, help="Only files older than this many seconds.")
     def sweep_orphans_command(min_age):
         """Remove uploaded files no row points to (uploads cut off half way, crashed workers)."""
-        removed = photos.sweep_orphans(min_age) + evidence.sweep_orphans(min_age)
-        removed += get_storage().discard_partial(min_age)
-        db.session.rollback()
+        removed = sweep_orphans(min_age)
         click.echo(f"已清理无主文件 {removed} 个")

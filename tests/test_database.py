@@ -68,21 +68,23 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
 
 
 @pytest.mark.sqlite_only
-def test_planner_statistics_refresh_when_a_connection_returns_at_most_hourly(app, db, monkeypatch):
-    from sqlalchemy import text
-
-    from survey import database
+def test_planner_statistics_are_refreshed_by_the_worker_not_on_requests(app, db, client):
+    """ANALYZE is the worker's hourly analyze_sqlite task (survey/jobs/schedule.py), never a request's."""
+    from survey import jobs
     from tests.factories import make_unit
+
+    def stat_rows() -> int:
+        db.session.remove()
+        if not db.session.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar():
+            return 0
+        return db.session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'units'")).scalar()
 
     for i in range(5):
         make_unit(f"统计单位{i}")
     db.session.commit()
-    monkeypatch.setattr(database, "_last_analyze", [float("-inf")])
-    db.session.execute(text("SELECT 1"))
-    db.session.remove()  # the connection goes back to the pool: statistics are taken
-    rows = db.session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'units'")).scalar()
-    assert rows >= 1
-    db.session.execute(text("DELETE FROM sqlite_stat1"))
-    db.session.commit()
-    db.session.remove()  # within the hour: not again
-    assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() == 0
+    if stat_rows():
+        db.session.execute(text("DELETE FROM sqlite_stat1"))
+        db.session.commit()
+    assert client.get("/login").status_code == 200 and stat_rows() == 0
+    assert jobs.run_periodic_now("analyze_sqlite") is True
+    assert stat_rows() >= 1

@@ -1,9 +1,12 @@
-"""Large exports as background jobs: a real thread writes the file; progress, rights resolved when the
-job runs, one claimant, stale jobs failed, and only the owner sees or downloads the file."""
+"""Large exports as background jobs: a real worker (`flask worker`, tests/queue_worker.py) writes the
+file and no thread is started in the web process; progress, rights resolved when the job runs, one
+claimant however often the task is delivered, stale jobs failed, and only the owner sees or
+downloads the file."""
 from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +17,12 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from survey.errors import Conflict
+from survey import jobs as queue
+from survey.database import writing
 from survey.export import jobs, ledger, operations
-from survey.models import AuditLog, ExportJob
-from tests.conftest import do_login
+from survey.models import AuditLog, ExportJob, JobRun
+from tests.conftest import database_url, do_login
+from tests.queue_worker import Worker, point_queue_at, sqlite_queue
 from tests.test_export import data_rows, world  # noqa: F401  (the same ledger world)
 
 
@@ -24,6 +30,19 @@ from tests.test_export import data_rows, world  # noqa: F401  (the same ledger w
 def small(app, monkeypatch):
     """Exports above two problems go to the background."""
     monkeypatch.setitem(app.config, "EXPORT_SYNC_MAX_ROWS", 2)
+
+
+@pytest.fixture(scope="module")
+def running_worker(app, tmp_path_factory):
+    w = Worker(database_url(), sqlite_queue(), tmp_path_factory.mktemp("worker") / "worker.log").start()
+    yield w
+    assert w.stop() == 0
+
+
+@pytest.fixture()
+def worker(running_worker):
+    point_queue_at(sqlite_queue())  # another test's create_app may have pointed the queue elsewhere
+    return running_worker
 
 
 def wait_for(db, job_id: int, timeout: float = 60) -> ExportJob:
@@ -36,11 +55,22 @@ def wait_for(db, job_id: int, timeout: float = 60) -> ExportJob:
         time.sleep(0.05)
 
 
+def wait_run(db, key: str, timeout: float = 30) -> JobRun:
+    """The job_runs row once done: its done mark follows the job's, in a transaction of its own."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        run = db.session.scalar(select(JobRun).where(JobRun.key == key))
+        if run.status == "done" or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
 def exports_dir(app) -> Path:
     return Path(app.instance_path) / "exports"
 
 
-def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db, login, world, small):
+def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db, login, world, small, worker):
     login(world["admin"])
     resp = client.get(f"/ledger/export.xlsx?round={world['round'].id}")
     assert resp.status_code == 303 and resp.headers["Location"].startswith("/exports/")
@@ -66,7 +96,7 @@ def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db,
     assert other.get(f"/exports/{job_id}/download").status_code == 404
 
 
-def test_a_liaisons_job_holds_only_the_units_rows(app, client, db, login, world, small):
+def test_a_liaisons_job_holds_only_the_units_rows(app, client, db, login, world, small, worker):
     login(world["users"]["unit"])
     resp = client.get("/ledger/export.xlsx")
     job = wait_for(db, int(resp.headers["Location"].rsplit("/", 1)[1]))
@@ -84,7 +114,7 @@ def test_a_liaisons_job_holds_only_the_units_rows(app, client, db, login, world,
     assert data_rows(wb["问题台账"]) == [] and forged.total == 0
 
 
-def test_the_threshold_counts_events_too(app, client, db, login, world, monkeypatch):
+def test_the_threshold_counts_events_too(app, client, db, login, world, monkeypatch, worker):
     """7 problems and 8 events are 15 rows: above 10 they go to the background, at 15 they do not."""
     login(world["admin"])
     monkeypatch.setitem(app.config, "EXPORT_SYNC_MAX_ROWS", 15)
@@ -95,16 +125,58 @@ def test_the_threshold_counts_events_too(app, client, db, login, world, monkeypa
     assert wait_for(db, int(resp.headers["Location"].rsplit("/", 1)[1])).status == "done"
 
 
-def test_one_claimant_however_many_threads_start(app, db, world):
-    job = operations.queue_job(world["admin"], "ledger", {"filters": {}}, "x.xlsx", world["round"].created_at)
-    db.session.commit()
+def test_one_claimant_however_often_the_task_is_delivered(app, db, world, worker):
+    with writing():
+        job = jobs.queue_job(world["admin"], "ledger", {"filters": {}}, "x.xlsx", world["round"].created_at)
+        db.session.commit()
     before = set(exports_dir(app).glob("*")) if exports_dir(app).exists() else set()
-    threads = [jobs.start(app, job.id) for _ in range(4)]
-    for thread in threads:
-        thread.join(60)
+    for _ in range(3):                    # the same message delivered again and again
+        jobs.export_task(f"export:{job.id}")
     job = wait_for(db, job.id)
     assert job.status == "done"
+    run = wait_run(db, f"export:{job.id}")
+    time.sleep(0.5)                       # the extra deliveries have been seen and refused
     assert len(set(exports_dir(app).glob("*")) - before) == 1
+    assert (run.status, run.attempts) == ("done", 1)
+
+
+def test_no_thread_is_started_in_the_web_process(app, client, db, login, world, small, worker, monkeypatch):
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self.name))
+    login(world["admin"])
+    resp = client.get("/ledger/export.xlsx")
+    assert resp.status_code == 303 and started == []
+    job = wait_for(db, int(resp.headers["Location"].rsplit("/", 1)[1]))
+    assert job.status == "done" and started == []
+
+
+def test_an_export_whose_worker_was_killed_is_redone_once(app, db, world, tmp_path):
+    """kill -9 mid-export: the restarted worker takes the job again and writes one file."""
+    point_queue_at(sqlite_queue())
+    log = tmp_path / "worker.log"
+    dead = Worker(database_url(), sqlite_queue(), log).start()
+    dead.kill()
+    # as the killed worker left it: the job and its run claimed by a process that is gone
+    job = operations.queue_job(world["admin"], "ledger", {"filters": {}}, "x.xlsx", world["round"].created_at)
+    job.status, job.progress, job.started_at = "running", 3, job.created_at
+    db.session.add(JobRun(key=f"export:{job.id}", task="export.ledger", args=[job.id], status="running",
+                          attempts=1, claimed_by=f"{queue_hostname()}:{dead.pid}", started_at=job.created_at))
+    db.session.commit()
+    before = set(exports_dir(app).glob("*")) if exports_dir(app).exists() else set()
+    again = Worker(database_url(), sqlite_queue(), log).start()
+    try:
+        job = wait_for(db, job.id)
+        assert (job.status, job.error, job.progress) == ("done", "", job.total)
+        assert len(set(exports_dir(app).glob("*")) - before) == 1
+        run = wait_run(db, f"export:{job.id}")
+        assert (run.status, run.attempts) == ("done", 2)
+    finally:
+        again.stop()
+
+
+def queue_hostname() -> str:
+    import socket
+    return socket.gethostname()
 
 
 def test_progress_is_reported_every_n_rows(app, db, world, monkeypatch):
@@ -180,7 +252,7 @@ def test_stale_jobs_are_failed_not_left_running(app, client, db, login, world, f
     assert resp.status_code == 303 and resp.headers["Location"] == f"/exports/{fresh.id}"
 
 
-def test_an_expired_file_says_so(app, client, db, login, world, small):
+def test_an_expired_file_says_so(app, client, db, login, world, small, worker):
     login(world["admin"])
     job_id = int(client.get("/ledger/export.xlsx").headers["Location"].rsplit("/", 1)[1])
     job = wait_for(db, job_id)

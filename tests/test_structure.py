@@ -58,6 +58,9 @@ BOUNDARIES = {
     "survey/database.py": "begin_writing: a read-only transaction becomes a write one",
     "survey/auth/operations.py": "a login's read ends before the password is hashed (no lock held)",
     "survey/export/jobs.py": "the background export job is its own boundary",
+    "survey/jobs/queue.py": "a task's session ends when the task does",
+    "survey/jobs/durable.py": "a durable task's claim, its work with its done mark, its retry",
+    "survey/worker.py": "the worker's periodic tasks are their own boundary",
     "survey/maintenance.py": "commands", "survey/backup.py": "commands",
 }
 

@@ -1,23 +1,25 @@
-"""Large exports in the background. The request records an ExportJob and starts a thread in this
-process; the thread claims the job (UPDATE … WHERE status='queued': one claimant, however many
-threads are started), resolves the filter and the rights for the job's user as they are now, writes
+"""Large exports in the background, on the job queue (survey/jobs). The request records an ExportJob
+and, in the same transaction, a durable task keyed "export:<id>" that the queue delivers to a worker
+once it commits; no thread is started in the web process. The worker claims the job
+(UPDATE … WHERE status='queued': one claimant, however often the task is delivered), resolves the filter and the rights for the job's user as they are now, writes
 the file under "exports/<random name>" in the storage (survey/storage), and reports progress every
 PROGRESS_EVERY rows on its own short transactions (the export itself reads on another). Only the
 job's owner may see or download it."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
+from datetime import datetime
 
-from flask import Flask, abort
+from flask import Flask, abort, current_app
 from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from survey.clock import utcnow
 from survey.database import writing
-from survey.export import ledger
+from survey import jobs as queue
+from survey.export import ledger, operations
 from survey.extensions import db
 from survey.ledger.queries import LedgerFilter
 from survey.models import ExportJob, JobStatus, User
@@ -31,14 +33,26 @@ class JobRefused(Exception):
     """The job cannot run for its user any more (the account was disabled)."""
 
 
-def start(app: Flask, job_id: int) -> threading.Thread:
-    thread = threading.Thread(target=run, args=(app, job_id), name=f"export-{job_id}", daemon=True)
-    thread.start()
-    return thread
+def queue_job(actor: User, kind: str, params: dict, file_name: str, now: datetime) -> ExportJob:
+    """operations.queue_job, and its task on the queue when the caller commits (flush only)."""
+    job = operations.queue_job(actor, kind, params, file_name, now)
+    queue.submit(export_task, f"export:{job.id}", job.id)
+    return job
+
+
+@queue.durable_task("export.ledger", writes=False)
+def export_task(job_id: int) -> None:
+    """On the worker. A second attempt means the first one's worker died half way (kill -9): the job
+    it left running is queued again and redone (the job_runs claim says no one else holds it)."""
+    if queue.attempt() > 1:
+        with writing(), db.engine.begin() as conn:
+            conn.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == JobStatus.RUNNING.value)
+                         .values(status=JobStatus.QUEUED.value, progress=0))
+    run(current_app._get_current_object(), job_id)
 
 
 def run(app: Flask, job_id: int) -> None:
-    """The thread's body: its own app context and database session."""
+    """The job's body: its own app context and database session."""
     with app.app_context():
         try:
             if _claim(job_id):

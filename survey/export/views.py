@@ -41,9 +41,7 @@ def ledger_xlsx():
     limit = int(current_app.config.get("EXPORT_SYNC_MAX_ROWS", 10000))  # problems + their events
     params = {"filters": spec.f.args(page=None)}
     if ledger.count_rows(spec, cap=limit) > limit:
-        job = _write(lambda: operations.queue_job(current_user, "ledger", params, ledger.file_name(spec), utcnow()))
-        jobs.remove_old_files()
-        jobs.start(current_app._get_current_object(), job.id)
+        job = _write(lambda: jobs.queue_job(current_user, "ledger", params, ledger.file_name(spec), utcnow()))
         return redirect(url_for("export.job", job_id=job.id), 303)
     problems = ledger.count(spec)
     _write(lambda: operations.record_export(current_user, "ledger", {**params, "rows": problems}))

@@ -46,3 +46,26 @@ class ExportJob(Base):
     @property
     def status_label(self) -> str:
         return JOB_STATUS_LABELS.get(self.status, self.status)
+
+
+class JobRun(Base):
+    """A unit of queued work by its dedupe key (survey/jobs). Two uses:
+    - a durable task (jobs.submit): the row is written with the caller's transaction, claimed by one
+      worker (pending → running, claimed_by host:pid) and marked done in the work's own transaction;
+      a worker killed half way leaves it running under a dead pid, and recovery hands it out again;
+    - a completion mark (jobs.once(key)): written done in the transaction of the work it guards, so
+      a re-run finds it and does nothing."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    task: Mapped[str] = mapped_column(String(100), default="")
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
