@@ -13,7 +13,7 @@ from survey.models import Problem, Role, Submission
 from survey.seed import load_builtin_questionnaires
 from tests.e2e.conftest import CHROMIUM_ARGS, WECHAT_UA
 from tests.e2e.test_phone_flows import assert_fits_phone, login
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import still_open, make_group, make_unit, make_user
 
 
 @pytest.fixture()
@@ -25,7 +25,7 @@ def district(db):
     make_user(Role.UNIT, username="liaison-nyncj", unit=unit)
     self_check, onsite = load_builtin_questionnaires(admin)
     rnd = filling.create_round(admin, name="2023年廉洁机关建设上门问诊", code="2023", starts_on=date(2023, 3, 1),
-                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                self_check_version=self_check, onsite_version=onsite, units=[unit])
     db.session.commit()
     return {"round": rnd.id, "unit": unit.id, "self_check": self_check}
