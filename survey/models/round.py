@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey.clock import china_date, utcnow
+from survey.clock import china_date, today, utcnow
 from survey.models.base import Base, UTCDateTime
 from survey.models.group import SupervisionGroup
 from survey.models.questionnaire import SEVERITIES, QuestionnaireVersion
@@ -49,6 +49,11 @@ class Round(Base):
         """Past the round's last day (day is a China date, clock.today()): no self-check or visit
         may be submitted or saved any more, by a login or by a signed link."""
         return day > self.ends_on
+
+    @property
+    def is_closed(self) -> bool:
+        """has_ended today (China date): what pages ask to say 本批次已结束 instead of offering 提交."""
+        return self.has_ended(today())
 
     def ended_message(self, day: date) -> str | None:
         """Why nothing can be submitted in the round on day, in Chinese, or None while it is open."""
