@@ -17,13 +17,13 @@ depends_on = None
 COLUMNS = (("deadline_days_general", "30"), ("deadline_days_major", "20"), ("deadline_days_severe", "10"))
 
 
+# Plain ADD/DROP COLUMN on both engines (SQLite has both since 3.35): a batch copy of rounds would
+# fail on SQLite with foreign keys on, every submission and problem pointing at it.
 def upgrade():
-    with op.batch_alter_table("rounds") as batch:
-        for name, days in COLUMNS:
-            batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default=days))
+    for name, days in COLUMNS:
+        op.add_column("rounds", sa.Column(name, sa.Integer(), nullable=False, server_default=days))
 
 
 def downgrade():
-    with op.batch_alter_table("rounds") as batch:
-        for name, _ in reversed(COLUMNS):
-            batch.drop_column(name)
+    for name, _ in reversed(COLUMNS):
+        op.drop_column("rounds", name)
