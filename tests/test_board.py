@@ -91,7 +91,7 @@ def test_each_units_states_match_the_database(db, board_world):
     board = queries.progress_board(board_world["round"], board_world["admin"], TODAY)
     assert {r["unit"].name: _state(r) for r in board["rows"]} == EXPECTED
     assert board["totals"] == {"units": 4, "visited": 1, "none": 1, "draft": 2, "submitted": 1,
-                               "open": 3, "overdue": 2, "closed": 1}
+                               "open": 3, "overdue": 2, "closed": 1, "late": 0}
 
 
 @pytest.mark.parametrize("show, names", [
