@@ -302,3 +302,26 @@ def test_only_the_visiting_group_may_submit_a_visit_even_with_defaults(world, db
     stranger = make_user(role=world["insp_b"].role, username="stranger")
     with pytest.raises(filling.NotAllowed):
         filling.submit(stranger, sub, {"found": []}, "t-stranger")
+
+
+def test_an_ended_round_takes_no_photo_and_no_reopen(world, db, frozen_clock):
+    import io
+
+    from PIL import Image
+
+    from survey.filling import photos
+
+    visit, inspector = _draft_visit(world, db, []), world["insp_a"]
+    own = filling.open_submission(world["round"], world["unit_a"], "self_check", world["liaison_a"])
+    db.session.flush()
+    filling.submit(world["liaison_a"], own, {"answers": compliant_answers(world["self_check"])}, "s-r")
+    db.session.commit()
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 60)).save(buf, "JPEG")
+    frozen_clock.set(AFTER_END)
+    with pytest.raises(filling.RoundEnded, match="本批次已于 2023-12-31 结束"):
+        photos.store_photo(inspector, visit, "ob_photos", "late-photo", buf.getvalue(), "a.jpg", 10 * 1024 * 1024)
+    with pytest.raises(filling.RoundEnded):
+        filling.reopen(world["admin"], own, "补充材料")
+    db.session.rollback()
+    assert not visit.photos and db.session.get(Submission, own.id).is_submitted

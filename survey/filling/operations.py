@@ -265,6 +265,7 @@ def reopen(actor: User, submission: Submission, reason: str) -> None:
         raise NotAllowed("只有管理员可以退回已提交的表")
     if not reason.strip():
         raise DomainError("请填写退回理由", field="reason")
+    check_round_open(submission.round)   # sent back after the end, it could never come in again
     submission.state = SubmissionState.DRAFT.value
     submission.submit_token = submission.payload_hash = None
     submission.updated_at, submission.updated_by_id = utcnow(), actor.id
