@@ -1,8 +1,13 @@
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from forms import BaseForm
 from forms.admin import MultiCheckboxField, required
+
+
+def _days() -> dict:
+    return {"validators": [InputRequired("请填写天数"), NumberRange(1, 365, "应为 1–365 天")],
+            "render_kw": {"inputmode": "numeric", "min": 1, "max": 365}}
 
 
 class RoundForm(BaseForm):
@@ -20,6 +25,10 @@ class RoundForm(BaseForm):
     scope = SelectField("单位范围", choices=[("all", "全部单位"), ("category", "按单位类别"), ("picked", "逐个选择")])
     categories = SelectMultipleField("单位类别", validate_choice=False)
     unit_ids = MultiCheckboxField("单位", coerce=int)
+    # 默认整改时限 per severity (survey.models.round.DEADLINE_DAYS_COLUMNS): days after a problem is found
+    deadline_days_general = IntegerField("“一般”问题默认整改时限（天）", default=30, **_days())
+    deadline_days_major = IntegerField("“较重”问题默认整改时限（天）", default=20, **_days())
+    deadline_days_severe = IntegerField("“严重”问题默认整改时限（天）", default=10, **_days())
 
 
 class ReopenForm(BaseForm):

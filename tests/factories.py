@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
+from survey import clock
 from survey.extensions import db
 from survey.models import Role, SupervisionGroup, Unit, User
 from survey.passwords import hash_password
@@ -10,6 +12,13 @@ from survey.passwords import hash_password
 DEFAULT_PASSWORD = "Test@12345"
 _seq = itertools.count(1)
 _hash_cache: dict[str, str] = {}
+
+
+def still_open(ends_on: date) -> date:
+    """A round's end date that has not passed yet: the fixtures' rounds are dated in the past (2023)
+    and would refuse every submit made at today's date (Round.has_ended); ends_on when the test's
+    clock is frozen before it, else a year from today."""
+    return ends_on if clock.today() <= ends_on else clock.today() + timedelta(days=365)
 
 
 def _hash(password: str) -> str:
@@ -79,7 +88,7 @@ def make_ledger_world(db) -> dict:
              "checker": checker, "other_inspector": other_inspector, "admin": admin}
     versions = make_forms(admin)
     rnd = filling.create_round(admin, name="2023年批次", code="2023", starts_on=date(2023, 1, 1),
-                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                self_check_version=versions[0], onsite_version=versions[1],
                                units=[unit, other_unit])
     sub = filling.open_submission(rnd, unit, "self_check", admin)

@@ -11,7 +11,7 @@ from survey.filling import operations as filling
 from survey.filling import queries
 from survey.filling.problems import create_problems
 from survey.models import Role
-from tests.factories import make_forms, make_group, make_unit, make_user
+from tests.factories import still_open, make_forms, make_group, make_unit, make_user
 
 TODAY = date(2023, 4, 28)  # two days before the self-check deadline
 
@@ -21,7 +21,7 @@ def _forms(admin):
 
 
 def _round(admin, name, units, versions):
-    return filling.create_round(admin, name=name, code=name[:4], starts_on=date(2023, 1, 1), ends_on=date(2023, 12, 31),
+    return filling.create_round(admin, name=name, code=name[:4], starts_on=date(2023, 1, 1), ends_on=still_open(date(2023, 12, 31)),
                                 self_check_deadline=date(2023, 4, 30), self_check_version=versions[0],
                                 onsite_version=versions[1], units=units)
 
@@ -91,7 +91,7 @@ def test_each_units_states_match_the_database(db, board_world):
     board = queries.progress_board(board_world["round"], board_world["admin"], TODAY)
     assert {r["unit"].name: _state(r) for r in board["rows"]} == EXPECTED
     assert board["totals"] == {"units": 4, "visited": 1, "none": 1, "draft": 2, "submitted": 1,
-                               "open": 3, "overdue": 2, "closed": 1}
+                               "open": 3, "overdue": 2, "closed": 1, "late": 0}
 
 
 @pytest.mark.parametrize("show, names", [

@@ -13,7 +13,7 @@ from survey.filling import operations as filling
 from survey.models import AuditLog, Problem, ProblemEvent, Role, Round, RoundUnit, Submission
 from survey.seed import load_builtin_questionnaires
 from tests.conftest import csrf_from, do_login
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import still_open, make_group, make_unit, make_user
 
 ALL_YES = None  # filled lazily: every required self-check answer, all compliant
 
@@ -29,7 +29,7 @@ def world(app, db):
     liaison_b = make_user(Role.UNIT, username="liaison-b", unit=unit_b)
     self_check, onsite = load_builtin_questionnaires(admin)
     rnd = filling.create_round(admin, name="2023年廉洁机关建设上门问诊", code="2023", starts_on=date(2023, 3, 1),
-                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                self_check_version=self_check, onsite_version=onsite, units=[unit_a, unit_b])
     db.session.commit()
     return {"admin": admin, "unit_a": unit_a, "unit_b": unit_b, "insp_a": insp_a, "insp_b": insp_b,

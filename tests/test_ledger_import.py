@@ -16,7 +16,7 @@ from survey.ledger import import_read, importing
 from survey.ledger.import_values import parse_date
 from survey.models import AuditLog, Problem, ProblemEvent, Role, Round
 from tests.conftest import csrf_from, do_login, get_csrf
-from tests.factories import make_forms, make_group, make_unit, make_user
+from tests.factories import still_open, make_forms, make_group, make_unit, make_user
 
 TITLE = "XX区廉洁机关建设问题整改台账"
 HEADER = ("序号", "责任单位", "问题类别", "问题描述", "严重程度", "发现时间", "整改期限", "责任人", "整改措施",
@@ -60,7 +60,7 @@ def world(app, db):
     liaison = make_user(Role.UNIT, username="liaison", unit=farm)
     versions = make_forms(admin)
     rounds = [filling.create_round(admin, name=name, code=code, starts_on=date(2023, 1, 1),
-                                   ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                                   ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                    self_check_version=versions[0], onsite_version=versions[1],
                                    units=[farm, finance])
               for name, code in (("2022年批次", "2022"), ("2023年批次", "2023"))]

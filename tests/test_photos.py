@@ -20,7 +20,7 @@ from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
 from survey.storage import get_storage
 from tests.conftest import UserClient
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import still_open, make_group, make_unit, make_user
 
 GPS_IFD = 0x8825
 
@@ -87,7 +87,7 @@ def build_world(db) -> World:
     other_group = make_group(members=[stranger], units=[other_unit])
     version, _ = import_questionnaire(admin, workbook(), "photos.xlsx", publish=True, kind="self_check")
     rnd = operations.create_round(
-        admin, name="照片批次", code="2026", starts_on=date(2026, 3, 1), ends_on=date(2026, 6, 30),
+        admin, name="照片批次", code="2026", starts_on=date(2026, 3, 1), ends_on=still_open(date(2026, 6, 30)),
         self_check_deadline=date(2026, 4, 30), self_check_version=version, onsite_version=version,
         units=[unit, other_unit], groups={unit.id: group.id, other_unit.id: other_group.id})
     self_check = operations.open_submission(rnd, unit, "self_check", liaison)

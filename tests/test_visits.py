@@ -19,7 +19,7 @@ from survey.models import AuditLog, Problem, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
 from survey.seed import load_builtin_questionnaires
 from tests.conftest import do_login
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import still_open, make_group, make_unit, make_user
 from tests.test_filling import compliant_answers
 
 # --- the world: two units, two groups, the built-in forms, one round -------------------------------
@@ -38,7 +38,7 @@ def build_world(db, self_check=None, onsite=None) -> dict:
     if self_check is None:
         self_check, onsite = load_builtin_questionnaires(admin)
     rnd = filling.create_round(admin, name="2023年廉洁机关建设上门问诊", code="2023", starts_on=date(2023, 3, 1),
-                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                self_check_version=self_check, onsite_version=onsite, units=[unit_a, unit_b])
     db.session.commit()
     return {"admin": admin, "unit_a": unit_a, "unit_b": unit_b, "insp_a": insp_a, "insp_b": insp_b,
@@ -260,9 +260,11 @@ def test_pack_and_report_show_every_kind_of_answer_photos_and_problems(app, type
                                    self_check_version=w["self_check"], onsite_version=w["onsite"],
                                    units=[w["unit_a"]])
     db.session.commit()
+    frozen_clock.set(datetime(2022, 5, 20, 2, 0, tzinfo=timezone.utc))  # visited while that round ran
     submit_visit(w, w["unit_a"], {**ALL_TYPES, "ta": "", "lvl": "high", "sc": "8"}, db, rnd=earlier,
                  found=[{"key": "p1", "deadline": "2022-06-30"}],
                  facts={"visit_date": "2022-05-20", "member_ids": [w["insp_a"].id]})
+    frozen_clock.set(datetime(2023, 5, 8, 2, 0, tzinfo=timezone.utc))
     own = filling.open_submission(w["round"], w["unit_a"], "self_check", w["liaison_a"])
     db.session.flush()
     with_photo(app, own, w["liaison_a"], db)

@@ -2,7 +2,7 @@
 notices, the inbox, message channels and deliveries with their attempts (survey/models/supervision.py).
 
 Revision ID: 73491319cd7f
-Revises: f3c8a1d6b9e2
+Revises: 5d7e2a9c4b1f
 Create Date: 2026-12-02 04:39:06.097434
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '73491319cd7f'
-down_revision = 'f3c8a1d6b9e2'
+down_revision = '5d7e2a9c4b1f'
 branch_labels = None
 depends_on = None
 

@@ -255,13 +255,26 @@
     });
   }
   if (review) {
+    // The round's default 整改时限 per severity: a deadline nobody typed follows the severity.
+    var deadlines = JSON.parse(form.getAttribute("data-deadlines") || "{}");
     form.addEventListener("change", function (e) {
       var item = e.target.closest && e.target.closest("[data-found-item]");
-      if (item) {
-        var dropped = item.querySelector("[data-f=dropped]").checked;
-        item.classList.toggle("dropped", dropped);
-        item.querySelector("[data-drop-reason]").hidden = !dropped;
+      if (!item) { return; }
+      var f = e.target.getAttribute("data-f");
+      var due = item.querySelector("[data-f=deadline]");
+      if (f === "severity" && (due.hasAttribute("data-auto") || !due.value) && deadlines[e.target.value]) {
+        due.value = deadlines[e.target.value]; due.setAttribute("data-auto", "");
+      } else if (f === "deadline") {
+        due.removeAttribute("data-auto");
       }
+      var onSite = item.querySelector("[data-f=on_site]"), drop = item.querySelector("[data-f=dropped]");
+      if (f === "on_site" && onSite.checked) { drop.checked = false; }
+      if (f === "dropped" && drop.checked) { onSite.checked = false; }
+      item.classList.toggle("dropped", drop.checked);
+      item.classList.toggle("on-site", onSite.checked);
+      item.querySelector("[data-drop-reason]").hidden = !drop.checked;
+      item.querySelector("[data-on-site-result]").hidden = !onSite.checked;
+      if (f === "on_site" && onSite.checked) { item.querySelector("[data-f=on_site_result]").focus(); }
     });
     form.querySelector("[data-add-found]").addEventListener("click", function () {
       var tpl = form.querySelector("[data-found-template]");

@@ -22,6 +22,7 @@ DRAFTS = ("tjj", "qkjj", "qwhg", "tqw", "hxz", "qcl")             # self-check s
 VISITED = ("nyncj", "qwb", "czj", "qzfb")                          # visits always done
 VISIT_DRAFTS = ("xzspj", "qwzzb")                                  # visit under way
 RETURNED = ("qwtzb",)                                              # self-check sent back by the admin
+LATE = "tjj"             # the earlier round's self-check came in after its deadline (逾期提交)
 FEATURED = "nyncj"  # liaison-nyncj, the README's unit account: one problem in each state to act on
 FEATURED_FATES = ["open", "pending_extension", "returned", "pending_review", "in_progress", "closed"]
 ON_SITE = [("廉洁文化宣传栏内容陈旧，未及时更新", "现场督促更换宣传栏内容，已张贴最新廉洁文化宣传材料"),
@@ -51,6 +52,8 @@ def _earlier_round(d: District) -> Round:
     tasks = []
     for u in d.units:
         sc_day = starts + timedelta(days=d.rng.randint(5, 28))
+        if u.slug == LATE:
+            sc_day = rnd.self_check_deadline + timedelta(days=3)
         findings = fw.pick_findings(d, rnd.self_check_version_id, [0.9, 0.1])
         tasks.append((sc_day, 0, u.unit.id, lambda u=u, day=sc_day, f=findings:
                       fw.self_check(d, rnd, u, day, f, submit=True)))

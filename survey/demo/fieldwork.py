@@ -14,11 +14,10 @@ from survey.demo.timeline import acting_at, moment
 from survey.extensions import db
 from survey.filling import operations as filling
 from survey.filling.photos import store_photo
-from survey.ledger.operations import ACTIONS, register_problem
+from survey.ledger.operations import register_problem
 from survey.models import Problem, QuestionnaireVersion, Round, Unit, User
 from survey.questionnaires.cache import version_view
 
-DEADLINE_DAYS = {"一般": 30, "较重": 20, "严重": 10}  # 整改时限 by severity, as the round's default
 MAX_BYTES = 10 * 1024 * 1024
 RETURN_REASON = "自查情况过于简单，“存在的问题及整改打算”未结合本单位实际，请补充后重新提交"
 ATTENDEES = "单位主要负责人、分管领导、纪检干部、联络员"
@@ -65,9 +64,9 @@ def pick_findings(d: District, version_id: int, weights: list[float], count: int
 
 
 def self_check(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[str], submit: bool,
-               photo: bool = False, set_deadlines: bool = True, returned: bool = False) -> None:
-    """The liaison opens the self-check, saves a draft, maybe adds a photo, maybe submits; the
-    administrator sets 整改时限 on what it found, and may send it back (退回)."""
+               photo: bool = False, returned: bool = False) -> None:
+    """The liaison opens the self-check, saves a draft, maybe adds a photo, maybe submits (what it
+    finds takes the round's default 整改时限); the administrator may send it back (退回)."""
     version = version_view(rnd.self_check_version_id)
     full = answers_for(d.rng, version, findings, day, (u.unit.contact_name, u.unit.contact_phone))
     with acting_at(moment(day - timedelta(days=2), 15, d.rng.randint(0, 59))):
@@ -82,12 +81,6 @@ def self_check(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[st
         filling.submit(u.liaison, sub, {"answers": full}, f"demo-{rnd.code}-{u.unit.id}-s")
     found = _found_by(sub.id)
     d.problems.setdefault(rnd.id, []).extend(found)
-    if set_deadlines:
-        with acting_at(moment(day + timedelta(days=1), 10, d.rng.randint(0, 59))):
-            for problem in found:  # the administrator sets 整改时限 on self-check findings
-                if d.rng.random() < 0.9:
-                    days = DEADLINE_DAYS.get(problem.severity, 30)
-                    ACTIONS["set_deadline"](d.admin, problem, None, deadline=day + timedelta(days=days))
     if returned:
         with acting_at(moment(day + timedelta(days=2), 16, 20)):
             filling.reopen(d.admin, sub, RETURN_REASON)
@@ -95,7 +88,8 @@ def self_check(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[st
 
 def visit(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[str], submit: bool,
           photos: int = 1) -> None:
-    """The group visits: opens the on-site form, photos, reviews the problems with 整改时限, submits."""
+    """The group visits: opens the on-site form, photos, reviews the problems (整改时限 as the round's
+    defaults fill them in), submits."""
     version = version_view(rnd.onsite_version_id)
     inspector = d.inspector(u)
     full = answers_for(d.rng, version, findings, day)
@@ -109,10 +103,8 @@ def visit(d: District, rnd: Round, u: DemoUnit, day: date, findings: set[str], s
             _photo(d, inspector, sub, "ob_photos", f"{u.unit.name} xianchang {n + 1}")
     if not submit:
         return
-    found = [{"key": _key(q), "deadline": (day + timedelta(days=DEADLINE_DAYS.get(q.problem_severity, 30)))
-              .isoformat()} for q in version.questions if q.name in findings]
     with acting_at(moment(day, 11, d.rng.randint(0, 59))):
-        filling.submit(inspector, sub, {"answers": full, "facts": facts, "found": found},
+        filling.submit(inspector, sub, {"answers": full, "facts": facts, "found": []},
                        f"demo-{rnd.code}-{u.unit.id}-v")
     d.problems.setdefault(rnd.id, []).extend(_found_by(sub.id))
 

@@ -19,6 +19,7 @@ from survey.errors import DomainError, NotAllowed
 from survey.images import FORMATS, MIMETYPES, NOT_AN_IMAGE, TooLarge, clean_name, inspect_image
 from survey.database import begin_writing
 from survey.extensions import db
+from survey.filling.operations import check_round_open
 from survey.models import Photo, Submission, User
 from survey.permissions import can_edit_submission, can_view_submission
 from survey.storage import get_storage, key_for, sweep
@@ -80,6 +81,7 @@ def store_photo(actor: User, submission: Submission, question_name: str, client_
         return existing, False
     if not can_edit_submission(actor, submission):
         raise NotAllowed("您不能为此表上传照片")
+    check_round_open(submission.round)
     if existing is not None:
         raise DomainError("上传编号已被其他照片使用，请刷新页面后重试", field="client_id")
     question = _photo_question(submission, question_name)
@@ -128,6 +130,7 @@ def delete_photo(actor: User, photo: Photo) -> None:
     submission = photo.submission
     if not can_edit_submission(actor, submission):
         raise NotAllowed("此表已提交或您无权修改，不能删除照片")
+    check_round_open(submission.round)
     key = photo_key(photo)
     audit.record("photo_delete", actor=actor, target=submission.unit,
                  details={"submission_id": submission.id, "question": photo.question_name,

@@ -36,19 +36,24 @@ def proposed_problems(version: QuestionnaireVersion, answers: dict) -> list[dict
 
 
 def create_problems(submission: Submission, items: list[dict], actor: User, found_on: date) -> list[Problem]:
-    """Put the kept items into the ledger as 待整改 (open), each with its creation event."""
+    """Put the kept items into the ledger as 待整改 (open), each with its creation event, in order.
+    An item without a 整改时限 takes the round's default for its severity from found_on (a
+    self-check's problems: the day it was submitted; a visit's: the visit date)."""
     kept = [i for i in items if not i.get("dropped")]
-    source = ProblemSource(submission.kind)
-    rows = [{"unit_id": submission.unit_id, "category": categories.pick(item.get("category")),
-             "description": str(item.get("description", ""))[:2000], "source": source.value, "found_on": found_on,
-             "severity": item.get("severity") if item.get("severity") in SEVERITIES else "一般",
-             "deadline": _date(item.get("deadline")), "submission_id": submission.id,
-             "question_name": str(item.get("question") or "")[:64]} for item in kept]
+    source, rnd = ProblemSource(submission.kind), submission.round
+    rows = []
+    for item in kept:
+        severity = item.get("severity") if item.get("severity") in SEVERITIES else "一般"
+        rows.append({"unit_id": submission.unit_id, "category": categories.pick(item.get("category")),
+                     "description": str(item.get("description", ""))[:2000], "source": source.value,
+                     "found_on": found_on, "severity": severity,
+                     "deadline": parse_date(item.get("deadline")) or rnd.default_deadline(severity, found_on),
+                     "submission_id": submission.id, "question_name": str(item.get("question") or "")[:64]})
     return creation.create_problems(submission.round, rows, actor_id=actor.id, comment=f"{source.label}发现",
                                     changes=[{"submission_id": submission.id}] * len(rows))
 
 
-def _date(value) -> date | None:
+def parse_date(value) -> date | None:
     try:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:

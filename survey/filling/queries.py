@@ -173,7 +173,8 @@ def problem_counts(round_id: int, unit_ids, today) -> dict[int, dict[str, int]]:
 def progress_board(rnd: Round, user: User, today, show: str = "") -> dict:
     """The board of the units user may see (round_board), each with its self-check state, visit
     state, problem counts and liaison; totals over all of them; the reminder text for those whose
-    self-check is not submitted. show= not_submitted / not_visited keeps the units still to do."""
+    self-check is not submitted. show= not_submitted / not_visited keeps the units still to do,
+    late the self-checks submitted after the deadline (逾期提交)."""
     rows = round_board(rnd, user)
     ids = [r["unit"].id for r in rows]
     liaisons, counts = liaisons_by_unit(ids), problem_counts(rnd.id, ids, today)
@@ -181,15 +182,16 @@ def progress_board(rnd: Round, user: User, today, show: str = "") -> dict:
         sc, vi, unit = row["self_check"], row["visit"], row["unit"]
         row["self_check_state"] = "submitted" if sc and sc.is_submitted else ("draft" if sc else "none")
         row["visited"] = bool(vi and vi.is_submitted)
+        row["late"] = bool(sc and sc.is_late)       # 逾期提交
         row["liaison"] = liaison = liaisons.get(unit.id)
         row["contact_name"] = (liaison.display_name if liaison else "") or unit.contact_name
         row["contact_phone"] = (liaison.phone if liaison else "") or unit.contact_phone
         row["problems"] = counts.get(unit.id, {"open": 0, "overdue": 0, "closed": 0})
-    totals = {"units": len(rows), "visited": sum(r["visited"] for r in rows),
+    totals = {"units": len(rows), "visited": sum(r["visited"] for r in rows), "late": sum(r["late"] for r in rows),
               **{state: sum(r["self_check_state"] == state for r in rows) for state in SELF_CHECK_STATES},
               **{k: sum(r["problems"][k] for r in rows) for k in ("open", "overdue", "closed")}}
     shown = [r for r in rows if not (show == "not_submitted" and r["self_check_state"] == "submitted")
-             and not (show == "not_visited" and r["visited"])]
+             and not (show == "not_visited" and r["visited"]) and not (show == "late" and not r["late"])]
     return {"rows": shown, "totals": totals, "reminder": reminder_text(rnd, rows, today)}
 
 

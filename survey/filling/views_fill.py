@@ -20,6 +20,7 @@ from survey.models.questionnaire import SEVERITIES
 from survey.models import SupervisionGroup
 from survey.questionnaires.cache import version_view
 from survey.permissions import (can_edit_submission, can_reopen_submission, can_view_submission,
+                                can_view_unit_papers,
                                 login_required, public, visiting_group_id)
 from survey.viewutil import committing, form_view
 from survey.filling.views_photos import photo_json
@@ -44,7 +45,7 @@ def _load(submission_id: int, *options) -> Submission:
 def submission(submission_id: int):
     # The photos come in the same statement: one query less on the page a phone reloads most.
     sub = _load(submission_id, joinedload(Submission.photos))
-    if can_edit_submission(current_user, sub):
+    if can_edit_submission(current_user, sub) and not sub.round.is_closed:
         photos: dict[str, list] = {}
         for photo in sub.photos:
             photos.setdefault(photo.question_name, []).append(photo_json(photo))
@@ -55,7 +56,7 @@ def submission(submission_id: int):
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)
                                        .order_by(Problem.id)))
     return render_template("fill/view.html", submission=sub, version=version_view(sub.version_id),
-                           problems=problems,
+                           problems=problems, papers=can_view_unit_papers(current_user, sub.round_id, sub.unit_id),
                            reopen_form=ReopenForm() if can_reopen_submission(current_user, sub) else None,
                            members=_members(sub))
 
@@ -107,8 +108,11 @@ def review(submission_id: int):
     sub = _load(submission_id)
     if sub.kind != "visit" or not can_edit_submission(current_user, sub):
         abort(404)
+    if sub.round.is_closed:
+        return redirect(url_for("filling.submission", submission_id=sub.id), 303)
     return render_template("fill/review.html", submission=sub, items=operations.review_items(sub),
-                           categories=categories.names(), severities=SEVERITIES)
+                           deadlines=operations.default_deadlines(sub), categories=categories.names(),
+                           severities=SEVERITIES)
 
 
 @bp.route("/submissions/<int:submission_id>/submit", methods=["POST"])
@@ -155,7 +159,7 @@ def reopen(submission_id: int):
         abort(403)
     problems = list(db.session.scalars(select(Problem).where(Problem.submission_id == sub.id)))
     return render_template("fill/view.html", submission=sub, version=version_view(sub.version_id),
-                           problems=problems, reopen_form=form, members=_members(sub)), 400
+                           problems=problems, reopen_form=form, members=_members(sub), papers=False), 400
 
 
 @bp.route("/sw.js")

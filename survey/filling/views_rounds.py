@@ -9,6 +9,7 @@ from survey.filling import operations, queries
 from survey.filling.blueprint import bp
 from survey.models import UNIT_CATEGORIES, QuestionnaireVersion, Round, RoundUnit, Unit
 from survey.models import Role
+from survey.models.round import DEADLINE_DAYS_COLUMNS
 from survey.permissions import admin_required, can_view_round, can_visit, login_required, roles_required
 from survey.viewutil import committing, form_view, submit, writes
 from survey.clock import today
@@ -42,7 +43,8 @@ def round_new():
         self_check_deadline=form.self_check_deadline.data or form.ends_on.data or today(),
         self_check_version=_version(form.self_check_version_id.data),
         onsite_version=_version(form.onsite_version_id.data),
-        units=queries.units_for_scope(form.scope.data, form.categories.data or [], form.unit_ids.data or []))))
+        units=queries.units_for_scope(form.scope.data, form.categories.data or [], form.unit_ids.data or []),
+        deadline_days={s: getattr(form, c).data for s, c in DEADLINE_DAYS_COLUMNS.items()})))
     if ok:
         flash(f"已开启检查批次“{created['r'].name}”", "success")
         return redirect(url_for("filling.round_detail", round_id=created["r"].id))

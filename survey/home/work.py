@@ -53,14 +53,15 @@ def inspector_work(user: User, today: date) -> dict:
 
 
 def late_self_checks(user: User, today: date) -> list[dict]:
-    """Open rounds past their self-check deadline with units that have not submitted."""
+    """Open rounds past their self-check deadline (Round.self_check_late, the one definition of
+    逾期) with units that have not submitted (count) or that submitted late (submitted_late)."""
     late = []
     for rnd in open_rounds(user, today):
-        if rnd.self_check_deadline < today:
-            board = progress_board(rnd, user, today)
-            missing = board["totals"]["units"] - board["totals"]["submitted"]
-            if missing:
-                late.append({"round": rnd, "count": missing})
+        if rnd.self_check_late(today):
+            totals = progress_board(rnd, user, today)["totals"]
+            missing = totals["units"] - totals["submitted"]
+            if missing or totals["late"]:
+                late.append({"round": rnd, "count": missing, "submitted_late": totals["late"]})
     return late
 
 
@@ -75,5 +76,6 @@ def admin_todo(user: User, today: date, ungrouped: int) -> dict:
         "no_deadline": problem_block(user, pending_clause("no_deadline"), (Problem.found_on,)),
     }
     late = late_self_checks(user, today)
+    # a late submission is shown (逾期提交, to look at) but waits for no decision: not in the total
     total = sum(b["count"] for b in blocks.values()) + sum(r["count"] for r in late) + ungrouped
     return {**blocks, "late_self_checks": late, "units_without_group": ungrouped, "total": total}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from survey import audit
-from survey.clock import utcnow
+from survey.clock import china_date, utcnow
 from survey.errors import DomainError, NotAllowed
 from survey.extensions import db
 from survey.filling.queries import liaisons_by_unit
@@ -40,7 +40,7 @@ def issue_link(actor: User, rnd: Round, unit: Unit) -> UnitLink:
     if queries.liaison_of(unit.id) is None:
         raise DomainError(f"“{unit.name}”没有可用的联络员账号，不能开通免密链接。请先在“用户”中为该单位创建联络员。")
     now, expires = utcnow(), queries.round_end(rnd)
-    if expires <= now:
+    if rnd.has_ended(china_date(now)):  # the round's state (survey/models/round.py): expires <= now
         raise DomainError(f"本批次已于 {rnd.ends_on} 结束，不能再开通免密链接")
     link = _link_of(rnd, unit)
     again = link is not None

@@ -16,7 +16,8 @@ STATE_LABELS = {"active": "有效", "revoked": "已撤销", "expired": "已过�
 
 
 def round_end(rnd: Round) -> datetime:
-    """The end of the round's last day in Asia/Shanghai, as UTC: when its links stop working."""
+    """The end of the round's last day in Asia/Shanghai, as UTC: when its links stop working, the
+    first moment at which Round.has_ended (and self-checks and visits refuse work)."""
     return china_moment(rnd.ends_on + timedelta(days=1))
 
 

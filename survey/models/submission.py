@@ -60,6 +60,12 @@ class Submission(Base):
     def is_submitted(self) -> bool:
         return self.state == SubmissionState.SUBMITTED.value
 
+    @property
+    def is_late(self) -> bool:
+        """A self-check submitted after the round's self-check deadline (逾期提交)."""
+        return (self.kind == SubmissionKind.SELF_CHECK.value and self.is_submitted
+                and self.round.submitted_late(self.submitted_at))
+
 
 class Photo(Base):
     __tablename__ = "photos"

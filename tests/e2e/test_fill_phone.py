@@ -1,19 +1,20 @@
 """A liaison fills the self-check on a phone through a lost signal; an inspector records a visit."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from survey import clock
 from survey.filling import operations as filling
 from survey.models import Problem, Role, Submission
 from survey.seed import load_builtin_questionnaires
 from tests.e2e.conftest import CHROMIUM_ARGS, WECHAT_UA
 from tests.e2e.test_phone_flows import assert_fits_phone, login
-from tests.factories import make_group, make_unit, make_user
+from tests.factories import still_open, make_group, make_unit, make_user
 
 
 @pytest.fixture()
@@ -25,7 +26,7 @@ def district(db):
     make_user(Role.UNIT, username="liaison-nyncj", unit=unit)
     self_check, onsite = load_builtin_questionnaires(admin)
     rnd = filling.create_round(admin, name="2023年廉洁机关建设上门问诊", code="2023", starts_on=date(2023, 3, 1),
-                               ends_on=date(2023, 12, 31), self_check_deadline=date(2023, 4, 30),
+                               ends_on=still_open(date(2023, 12, 31)), self_check_deadline=date(2023, 4, 30),
                                self_check_version=self_check, onsite_version=onsite, units=[unit])
     db.session.commit()
     return {"round": rnd.id, "unit": unit.id, "self_check": self_check}
@@ -132,7 +133,8 @@ def test_inspector_records_a_visit_with_problems(live_server, phone, district, d
     posts = record_posts(phone.context)
     login(phone, live_server, "inspector1")
     phone.wait_for_url(live_server + "/")
-    phone.tap("main a:has-text('2023年廉洁机关建设上门问诊')")
+    # the round's own link (the open round's visits to do, listed first, lead straight to the form)
+    phone.tap(f"main a[href='/rounds/{district['round']}']")
     phone.tap('main a.btn-primary:text-is("上门问诊")')
     phone.wait_for_url("**/submissions/*")
     assert_fits_phone(phone)
@@ -155,8 +157,9 @@ def test_inspector_records_a_visit_with_problems(live_server, phone, district, d
     items = phone.locator("[data-found-item]")
     assert items.count() == 2
     phone.tap("[data-add-found]")
-    phone.locator("[data-found-item]").last.locator("textarea").fill("值班记录不全")
-    phone.locator("[data-found-item]").first.locator("[data-f=deadline]").fill("2023-06-30")
+    phone.locator("[data-found-item]").last.locator("[data-f=description]").fill("值班记录不全")
+    due = (clock.today() + timedelta(days=45)).isoformat()   # typed over the round's default
+    phone.locator("[data-found-item]").first.locator("[data-f=deadline]").fill(due)
     assert_fits_phone(phone)
     phone.screenshot(path=str(artifacts_dir / "visit-review-360.png"), full_page=True)
     phone.tap("[data-submit]")
@@ -168,4 +171,5 @@ def test_inspector_records_a_visit_with_problems(live_server, phone, district, d
     assert "廉洁承诺书未全覆盖" in problems and "值班记录不全" in problems
     assert any(p.question_name == "e3" for p in problems.values())
     assert all(p.source == "visit" and p.status == "open" for p in problems.values())
+    assert sorted(str(p.deadline) for p in problems.values()).count(due) == 1 and all(p.deadline for p in problems.values())
     assert "由此发现的问题" in phone.inner_text("main")
