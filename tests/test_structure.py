@@ -58,6 +58,7 @@ BOUNDARIES = {
     "survey/database.py": "begin_writing: a read-only transaction becomes a write one",
     "survey/auth/operations.py": "a login's read ends before the password is hashed (no lock held)",
     "survey/export/jobs.py": "the background export job is its own boundary",
+    "survey/notify/delivery.py": "the delivery job (deliver_pending) is its own boundary",
     "survey/maintenance.py": "commands", "survey/backup.py": "commands",
 }
 

@@ -15,7 +15,7 @@ from flask_login import current_user, logout_user
 from survey import audit
 from survey.errors import wants_json
 from survey.extensions import db
-from survey.models import Evidence, Photo, Problem, Submission, UnitLink, User
+from survey.models import Evidence, Message, Photo, Problem, Submission, UnitLink, User
 from survey.permissions.coverage import covers
 from survey.permissions.endpoints import LOGGED_IN, PUBLIC, endpoint_access, in_link_session
 
@@ -135,6 +135,14 @@ def _evidence(args: dict) -> str:
     return _problem(args, _get(Problem, _get(Evidence, args["evidence_id"]).problem_id))
 
 
+def _message(args: dict) -> str:
+    """A message of the link's unit, of its round or of no round, not addressed to a unit contact."""
+    msg, link = _get(Message, args["message_id"]), g.link_scope
+    ok = (msg.unit_id == link.unit_id and msg.contact_id is None and msg.round_id in (None, link.round_id)
+          and msg.user_id in (None, current_user.id))
+    return OK if ok else WRONG_UNIT
+
+
 def _ledger_list(args: dict):
     """The unit's problems of the link's round: the round filter is always on."""
     round_id = g.link_scope.round_id
@@ -165,6 +173,10 @@ RULES: dict[str, Callable] = {
     "ledger.upload_evidence": _problem,
     "ledger.evidence_file": _evidence,
     "ledger.delete_evidence": _evidence,
+    "inbox.index": lambda a: OK,          # the list is scoped by survey.inbox.queries.visible_clause
+    "inbox.read_all": lambda a: OK,
+    "inbox.open_message": _message,
+    "inbox.read": _message,
     "home.index": _to_home,
     "auth.account": _to_home,
     "filling.rounds": _to_home,
