@@ -179,7 +179,7 @@ def compose(messages: list[Message], digest: bool) -> tuple[str, str]:
     """One message's subject and text, or a digest listing all the items."""
     if not digest or len(messages) == 1:
         m = messages[0]
-        return m.subject, "\n".join(x for x in (m.body, _link(m.link)) if x)
+        return m.subject, "\n".join(x for x in (m.body, _link(m.link)) if x) or m.subject  # Apprise needs a body
     lines = []
     for n, m in enumerate(messages, 1):
         lines.append(f"{n}. {m.subject}")

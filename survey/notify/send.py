@@ -27,7 +27,15 @@ def send(url: str, title: str, body: str) -> str:
     return _explain("；".join(dict.fromkeys(lines))[:500] or "发送失败（渠道未说明原因）")
 
 
+_HTTP = re.compile(r"error=(\d{3})")
+
+
 def _explain(text: str) -> str:
+    code = _HTTP.search(text)
+    if code:
+        return f"接口返回 HTTP {code.group(1)}：{text}"
+    if "A Connection error occurred" in text:
+        return "无法连接接口：" + text
     if "Connection error while submitting email" in text or "Could not connect" in text:
         return "无法连接邮件服务器（SMTP）：" + text
     if "authentication" in text.lower():

@@ -81,4 +81,4 @@ def masked(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:****@{host}" if ":" in userinfo else f"{user}@{host}"
     query = [(k, _hide(v) if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="…*@<>"), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(f"{k}={v}" for k, v in query), ""))
