@@ -259,7 +259,6 @@ def test_a_row_is_claimed_by_one_worker_only(world, db, smtp):
     assert _claim([ident], NOW + timedelta(minutes=6)) == [ident]
 
 
-@pytest.mark.postgres_only
 def test_two_workers_at_once_send_each_item_once(app, world, db, receiver):
     channel(db, "unit", world["unit"].id, "webhook", f"http://{receiver.base()}/gateway")
     for n in range(12):

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from survey.clock import china_date, china_moment, utcnow
+from survey.database import writing
 from survey.extensions import db
 from survey.models import Channel, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus, Message
 from survey.notify.fanout import create_deliveries
@@ -59,7 +60,11 @@ def next_digest_time(now: datetime) -> datetime:
 
 def deliver_pending(now: datetime | None = None) -> Report:
     """Make the deliveries of new messages, then send what is due. Returns what it did."""
-    now = now or utcnow()
+    with writing():  # a job: its write transactions take SQLite's lock at BEGIN (none is open while sending)
+        return _deliver(now or utcnow())
+
+
+def _deliver(now: datetime) -> Report:
     report = Report()
     report.created = create_deliveries(now, digest_time)
     db.session.commit()
@@ -146,19 +151,21 @@ def _claim(ids: list[int], now: datetime) -> list[int]:
 
 
 def _send(channel: Channel, ids: list[int], now: datetime, report: Report, digest: bool) -> None:
-    deliveries = db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)).all()
-    messages = [d.message for d in deliveries]
-    title, body = compose(messages, digest)
-    error = send(channel.url, title, body)
+    messages = db.session.scalars(select(Message).join(Delivery, Delivery.message_id == Message.id)
+                                  .where(Delivery.id.in_(ids)).order_by(Delivery.id)).all()
+    title, body = compose(list(messages), digest)
+    url, channel_id = channel.url, channel.id
+    db.session.rollback()  # nothing written: no transaction (nor SQLite's lock) is held while sending
+    error = send(url, title, body)
     report.sends += 1
-    for d in deliveries:
+    for d in db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)):
         d.attempts += 1
         d.last_attempt_at = now
         db.session.add(DeliveryAttempt(delivery_id=d.id, at=now, ok=not error, error=error))
         if not error:
             d.status, d.sent_at, d.last_error, d.next_attempt_at = DeliveryStatus.SENT.value, now, "", None
             if digest:
-                d.digest_key = f"{channel.id}:{china_date(now).isoformat()}"
+                d.digest_key = f"{channel_id}:{china_date(now).isoformat()}"
             report.sent += 1
         elif d.attempts >= MAX_ATTEMPTS:
             d.status, d.last_error, d.next_attempt_at = DeliveryStatus.DEAD.value, error, None

@@ -13,7 +13,7 @@ from survey.notify.blueprint import bp
 from survey.notify.owners import OWNER_LABELS, get_owner_or_404, owner_name
 from survey.permissions import admin_required
 from survey.queries import get_or_404
-from survey.viewutil import committing, form_view, submit
+from survey.viewutil import committing, form_view, reads_first, submit
 
 bp.add_app_template_filter(urls.masked, "masked_url")
 
@@ -93,6 +93,7 @@ def delete_channel(channel_id: int):
 
 @bp.route("/channels/<int:channel_id>/test", methods=["POST"])
 @admin_required
+@reads_first
 def test_channel(channel_id: int):
     return _act(channel_id, lambda c: operations.test_channel(current_user, c),
                 lambda error: (f"测试消息发送失败：{error}", "error") if error else ("测试消息已发出，请到接收端查看", "success"))
