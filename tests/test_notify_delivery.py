@@ -283,3 +283,11 @@ def test_two_workers_at_once_send_each_item_once(app, world, db, receiver):
     assert errors == []
     assert len(receiver.requests) == 12
     assert statuses(db) == ["sent"] * 12
+
+
+def test_the_command_runs_one_delivery(app, world, db, smtp):
+    channel(db, "user", world["users"]["unit"].id, "email", smtp.url)
+    message(db, world, urgent=True)
+    result = app.test_cli_runner().invoke(args=["deliver-messages"])
+    assert result.exit_code == 0, result.output
+    assert "送达 1" in result.output and len(smtp.messages) == 1
