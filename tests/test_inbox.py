@@ -131,16 +131,21 @@ def test_a_link_that_leaves_the_app_goes_back_to_the_inbox(world, db, login):
 
 
 def test_a_signed_link_session_sees_its_units_messages_of_its_round(client, world, inbox, db):
+    from tests.factories import make_user
+    second = make_user("unit", username="liaison-2", unit=world["unit"])
+    db.session.commit()
+    msg(db, "second", "第二位联络员的提醒", second, world["unit"], world["round"].id)
     link = links.issue_link(world["admin"], world["round"], world["unit"])
     db.session.commit()
     assert client.get(f"/l/{make_token(link.id, link.nonce)}").status_code == 302
     html = page_of(client)
-    assert "给联络员的提醒" in html and "本单位的督办单" in html
+    assert "给联络员的提醒" in html and "本单位的督办单" in html and "第二位联络员的提醒" in html
     for other in ("另一批次的消息", "财政局", "督导组的提醒", "管理员的提醒"):
         assert other not in html
     assert client.get(f"/inbox/{inbox['own'].id}").status_code == 303
     assert client.get(f"/inbox/{inbox['other_wide'].id}").status_code == 403
     assert client.get(f"/inbox/{inbox['other_round'].id}").status_code == 403
+    assert client.get(f"/inbox/{inbox['checker'].id}").status_code == 403  # the unit's id, an inspector's
     token = csrf_from(html)
     assert client.post("/inbox/read-all", data={"csrf_token": token}).status_code == 303
     db.session.rollback()

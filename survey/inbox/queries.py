@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
-from survey.models import Message, User
+from survey.models import Message, Role, User
 from survey.permissions import viewer_of
 
 PAGE_SIZE = 30
@@ -18,9 +18,10 @@ def visible_clause(user: User) -> ColumnElement:
     if viewer.user_id is None:
         return false()
     unit_wide = Message.user_id.is_(None) & Message.contact_id.is_(None)
-    if viewer.link is not None:
+    if viewer.link is not None:  # the unit's inbox and its liaisons' messages, of the link's round or none
+        liaisons = select(User.id).where(User.unit_id == viewer.link.unit_id, User.role == Role.UNIT.value)
         return ((Message.unit_id == viewer.link.unit_id) & Message.contact_id.is_(None)
-                & or_(Message.user_id.is_(None), Message.user_id == viewer.user_id)
+                & or_(Message.user_id.is_(None), Message.user_id.in_(liaisons))
                 & or_(Message.round_id.is_(None), Message.round_id == viewer.link.round_id))
     if viewer.is_liaison:
         return (Message.user_id == viewer.user_id) | (unit_wide & (Message.unit_id == viewer.unit_id))

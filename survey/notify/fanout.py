@@ -18,15 +18,20 @@ SHARED = ("unit", "group")
 
 
 def owners_of(msg: Message) -> list[tuple[str, int]]:
+    """Whose channels carry msg. The ladder writes unit_id on the liaison's messages only; a group
+    member's unit is the firing's."""
     if msg.contact_id is not None:
         return [("contact", msg.contact_id)]
     if msg.user_id is None:
         return [("unit", msg.unit_id)] if msg.unit_id is not None else []
     owners, user = [("user", msg.user_id)], msg.user
+    firing = db.session.get(LadderFiring, msg.firing_id) if msg.firing_id is not None else None
+    unit_id = msg.unit_id if msg.unit_id is not None else (firing.unit_id if firing else None)
+    round_id = msg.round_id if msg.round_id is not None else (firing.round_id if firing else None)
     if user.role == Role.UNIT.value and user.unit_id is not None:
         owners.append(("unit", user.unit_id))
-    elif user.role == Role.INSPECTOR.value and msg.unit_id is not None:
-        group_id = covering_group_id(msg.round_id, msg.unit_id)
+    elif user.role == Role.INSPECTOR.value and unit_id is not None:
+        group_id = covering_group_id(round_id, unit_id)
         if group_id is not None and any(g.id == group_id for g in user.groups):
             owners.append(("group", group_id))
     return owners

@@ -15,7 +15,7 @@ from flask_login import current_user, logout_user
 from survey import audit
 from survey.errors import wants_json
 from survey.extensions import db
-from survey.models import Evidence, Message, Photo, Problem, Submission, UnitLink, User
+from survey.models import Evidence, Message, Photo, Problem, Role, Submission, UnitLink, User
 from survey.permissions.coverage import covers
 from survey.permissions.endpoints import LOGGED_IN, PUBLIC, endpoint_access, in_link_session
 
@@ -136,10 +136,11 @@ def _evidence(args: dict) -> str:
 
 
 def _message(args: dict) -> str:
-    """A message of the link's unit, of its round or of no round, not addressed to a unit contact."""
+    """A message of the link's unit (its inbox or one of its liaisons'), of its round or of no round."""
     msg, link = _get(Message, args["message_id"]), g.link_scope
+    to = db.session.get(User, msg.user_id) if msg.user_id is not None else None
     ok = (msg.unit_id == link.unit_id and msg.contact_id is None and msg.round_id in (None, link.round_id)
-          and msg.user_id in (None, current_user.id))
+          and (to is None or (to.unit_id == link.unit_id and to.role == Role.UNIT.value)))
     return OK if ok else WRONG_UNIT
 
 
