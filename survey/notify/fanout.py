@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey.clock import china_date
 from survey.extensions import db
-from survey.models import Channel, Delivery, LadderFiring, Message, Role
+from survey.models import Channel, Delivery, LadderFiring, Message, Role, User, group_members
 from survey.permissions.coverage import covering_group_id
 
 LOOKBACK = timedelta(days=3)  # messages older than this and never carried are left to the inbox
@@ -68,11 +68,32 @@ def is_urgent(msg: Message) -> bool:
     return bool(firing and firing.step.urgent)
 
 
+def might_have_channels():
+    """A cheap SQL filter: messages whose recipient, unit, contact or group owns an enabled channel
+    (the few owners with channels, listed once). Most messages reach the inbox only; they are not
+    loaded one by one on every run."""
+    owners: dict[str, set[int]] = {"user": set(), "unit": set(), "group": set(), "contact": set()}
+    for kind, ident in db.session.execute(select(Channel.owner_kind, Channel.owner_id).where(Channel.enabled)):
+        owners.setdefault(kind, set()).add(ident)
+    if not any(owners.values()):
+        return None
+    clauses = [Message.user_id.in_(owners["user"]), Message.contact_id.in_(owners["contact"]),
+               Message.unit_id.in_(owners["unit"]),
+               Message.user_id.in_(select(User.id).where(User.unit_id.in_(owners["unit"])))]
+    if owners["group"]:
+        clauses.append(Message.user_id.in_(select(group_members.c.user_id)
+                                           .where(group_members.c.group_id.in_(owners["group"]))))
+    return or_(*clauses)
+
+
 def create_deliveries(now: datetime, digest_at) -> int:
     """Delivery rows for the messages of the last LOOKBACK days that have none yet; urgent ones are
     due now, the others at the day's digest time. Safe when two workers do it at once."""
+    reachable = might_have_channels()
+    if reachable is None:
+        return 0
     new = db.session.scalars(select(Message).where(
-        Message.created_at >= now - LOOKBACK,
+        Message.created_at >= now - LOOKBACK, reachable,
         ~exists().where(Delivery.message_id == Message.id)).order_by(Message.id)).all()
     created = 0
     for msg in new:
