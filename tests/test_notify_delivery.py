@@ -257,9 +257,9 @@ def test_a_row_is_claimed_by_one_worker_only(world, db, smtp):
     create_deliveries(NOW, lambda now: now)
     db.session.commit()
     ident = db.session.scalar(select(Delivery.id))
-    assert _claim([ident], NOW) == [ident]
-    assert _claim([ident], NOW) == []          # the lease holds it
-    assert _claim([ident], NOW + timedelta(minutes=6)) == [ident]
+    assert _claim([ident], NOW) == {ident}
+    assert _claim([ident], NOW) == set()       # the lease holds it
+    assert _claim([ident], NOW + timedelta(minutes=6)) == {ident}
 
 
 def test_two_workers_at_once_send_each_item_once(app, world, db, receiver):

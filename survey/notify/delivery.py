@@ -7,8 +7,8 @@ worker killed half way sends nothing twice except the one send it was in).
 - Rate limits: at most RATE_LIMITS[kind] sends a minute per robot URL; the rest wait, never dropped.
 - Every try is a DeliveryAttempt; a failure is retried with exponential backoff, MAX_ATTEMPTS in
   all, then the delivery is dead (listed on 管理 → 发送失败, where it can be resent).
-- Two workers at once: each row is claimed by a conditional UPDATE (rowcount 1) that moves its
-  next_attempt_at past a lease, so only one worker sends it.
+- Two workers at once: rows are claimed by a conditional UPDATE ... RETURNING that moves their
+  next_attempt_at past a lease, so only one worker sends each (SQLite >= 3.35 and PostgreSQL).
 """
 from __future__ import annotations
 
@@ -96,13 +96,14 @@ def _channel_run(channel: Channel, rows: list, now: datetime, report: Report) ->
     elif digest:
         batches.append((digest, True))
     budget = _budget(channel, now)
-    for position, (ids, is_digest) in enumerate(batches):
-        if budget is not None and position >= budget:
-            later = [i for batch, _ in batches[position:] for i in batch]
-            _defer(later, now + RATE_WINDOW)
-            report.deferred += len(later)
-            break
-        claimed = _claim(ids, now)
+    if budget is not None and len(batches) > budget:
+        later = [i for batch, _ in batches[budget:] for i in batch]
+        _defer(later, now + RATE_WINDOW)
+        report.deferred += len(later)
+        batches = batches[:budget]
+    for ids, is_digest in batches:  # each claimed just before its send: the lease covers one send
+        mine = _claim(ids, now)
+        claimed = [i for i in ids if i in mine]
         if claimed:
             _send(channel, claimed, now, report, digest=is_digest)
 
@@ -136,16 +137,16 @@ def _defer(ids: list[int], until: datetime) -> None:
     db.session.commit()
 
 
-def _claim(ids: list[int], now: datetime) -> list[int]:
-    """The ids this worker now holds: each taken by a conditional UPDATE that only one worker wins."""
-    mine = []
-    for ident in ids:
-        won = db.session.execute(
-            update(Delivery).where(Delivery.id == ident, Delivery.status.in_(WAITING),
+def _claim(ids: list[int], now: datetime) -> set[int]:
+    """The ids this worker now holds: one conditional UPDATE ... RETURNING moves them past a lease;
+    a row another worker took first is not due any more and is not returned."""
+    mine: set[int] = set()
+    for start in range(0, len(ids), 500):
+        mine.update(db.session.scalars(
+            update(Delivery).where(Delivery.id.in_(ids[start:start + 500]), Delivery.status.in_(WAITING),
                                    Delivery.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE).execution_options(synchronize_session=False)).rowcount
-        if won == 1:
-            mine.append(ident)
+            .values(next_attempt_at=now + LEASE).returning(Delivery.id)
+            .execution_options(synchronize_session=False)))
     db.session.commit()
     return mine
 
