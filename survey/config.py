@@ -87,6 +87,10 @@ class Config:
         self.TRUST_PROXY = _int_env("TRUST_PROXY", 0)
         self.DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "示范区")
         self.NEAR_DEADLINE_DAYS = _int_env("NEAR_DEADLINE_DAYS", 7)
+        # Channels (survey/notify): the China hour of the daily digest, and the site's address for
+        # the links in mails and robot messages (empty: paths only).
+        self.NOTIFY_DIGEST_HOUR = min(23, max(0, _int_env("NOTIFY_DIGEST_HOUR", 8)))
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
         # Ledger exports above this many rows (problems + their events) run as background jobs.
         self.EXPORT_SYNC_MAX_ROWS = _int_env("EXPORT_SYNC_MAX_ROWS", 10000)
         self.EXPORT_JOB_STALE_MINUTES = _int_env("EXPORT_JOB_STALE_MINUTES", 30)

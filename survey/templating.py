@@ -38,6 +38,7 @@ def nav_items(compact: bool = False) -> list[dict]:
                       _item("admin.users", "用户", "user", "admin.user"),
                       _item("questionnaires.index", "问卷", "form", "questionnaires."),
                       _item("admin.audit", "日志", "log", "admin.audit")]
+    items.append(_item("inbox.index", "消息", "bell", "inbox."))  # its badge: the inbox's inbox_badge()
     items.append(_item("auth.account", "我的", "me", "auth.account", "auth.change_password"))
     current = request.endpoint or ""
     for item in items:

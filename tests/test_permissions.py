@@ -144,6 +144,22 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/ledger/import"): (LOGIN, 403, 403, 200),
     ("POST", "/ledger/import"): (LOGIN, 403, 403, 400),
     ("POST", "/ledger/import/confirm"): (LOGIN, 403, 403, 400),
+    # the inbox: everyone's own (message ids here point nowhere; tests/test_inbox.py checks real ones)
+    ("GET", "/inbox"): (LOGIN, 200, 200, 200),
+    ("GET", "/inbox/<int:message_id>"): (LOGIN, 404, 404, 404),
+    ("POST", "/inbox/<int:message_id>/read"): (LOGIN, 404, 404, 404),
+    ("POST", "/inbox/read-all"): (LOGIN, 303, 303, 303),
+    # channels and failed deliveries: administrators only (channel and delivery ids point nowhere)
+    ("GET", "/admin/channels/<any(unit,group,user,contact):owner_kind>/<int:owner_id>"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/channels/<any(unit,group,user,contact):owner_kind>/<int:owner_id>"): (LOGIN, 403, 403, 400),
+    ("GET", "/admin/channels/<int:channel_id>/edit"): (LOGIN, 403, 403, 404),
+    ("POST", "/admin/channels/<int:channel_id>/edit"): (LOGIN, 403, 403, 404),
+    ("POST", "/admin/channels/<int:channel_id>/toggle"): (LOGIN, 403, 403, 404),
+    ("POST", "/admin/channels/<int:channel_id>/delete"): (LOGIN, 403, 403, 404),
+    ("POST", "/admin/channels/<int:channel_id>/test"): (LOGIN, 403, 403, 404),
+    ("GET", "/admin/deliveries/failed"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/deliveries/<int:delivery_id>/resend"): (LOGIN, 403, 403, 404),
+    ("POST", "/admin/deliveries/resend"): (LOGIN, 403, 403, 303),
 }
 MATRIX.pop(ACT)
 MATRIX[("POST", ACT)] = (LOGIN, 400, 403, 403)
@@ -172,6 +188,7 @@ def test_every_endpoint_declares_access(app):
 def _fill(rule: str, ids: dict) -> str:
     rule = re.sub(r"<any\([^)]*\):action>", "accept", rule)
     rule = re.sub(r"<any\([^)]*\):kind>", "duban", rule)
+    rule = re.sub(r"<any\([^)]*\):owner_kind>/<int:owner_id>", f"unit/{ids.get('unit')}", rule)
     for key, value in ids.items():
         rule = rule.replace(f"<int:{key}_id>", str(value))
     return rule.replace("<path:filename>", "css/app.css")
@@ -232,7 +249,7 @@ def test_access(app, client, db, key, role_index):
     group = make_group("矩阵组", members=[target], units=[unit])
     ids = {"unit": unit.id, "group": group.id, "user": target.id, **_draft_questionnaire(db)}
     ids.update(_round(db, ids.pop("author"), unit))
-    ids["photo"] = ids["evidence"] = ids["job"] = 987654
+    ids["photo"] = ids["evidence"] = ids["job"] = ids["message"] = ids["channel"] = ids["delivery"] = 987654
     ids["category"] = _category_id("作风建设")
     role = ROLES[role_index]
     if role != "anonymous":

@@ -61,6 +61,7 @@ BOUNDARIES = {
     "survey/jobs/queue.py": "a task's session ends when the task does",
     "survey/jobs/durable.py": "a durable task's claim, its work with its done mark, its retry",
     "survey/worker.py": "the worker's periodic tasks are their own boundary",
+    "survey/notify/delivery.py": "the delivery job (deliver_pending) is its own boundary",
     "survey/maintenance.py": "commands", "survey/backup.py": "commands",
 }
 

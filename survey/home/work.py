@@ -11,6 +11,7 @@ from survey.extensions import db
 from survey.filling.queries import progress_board, round_board, rounds_for
 from survey.ledger.queries import pending_clause, visible_to
 from survey.models import OPEN, Problem, ProblemStatus, Round, User
+from survey.notify.queries import count_failed
 
 SHOWN = 5  # items listed under each count; the count links to all of them
 
@@ -67,8 +68,9 @@ def late_self_checks(user: User, today: date) -> list[dict]:
 
 def admin_todo(user: User, today: date, ungrouped: int) -> dict:
     """Every kind of decision waiting for an administrator: 延期 requests, problems to verify,
-    overdue ones, unfinished ones without a deadline, late self-checks, and the ungrouped units
-    (counted by home.queries.admin_stats). total is 0 only when nothing waits."""
+    overdue ones, unfinished ones without a deadline, late self-checks, the ungrouped units
+    (counted by home.queries.admin_stats) and the messages a channel failed to carry (发送失败).
+    total is 0 only when nothing waits."""
     blocks = {
         "extension": problem_block(user, pending_clause("extension"), (Problem.extension_deadline,)),
         "review": pending_review(user),
@@ -77,5 +79,7 @@ def admin_todo(user: User, today: date, ungrouped: int) -> dict:
     }
     late = late_self_checks(user, today)
     # a late submission is shown (逾期提交, to look at) but waits for no decision: not in the total
-    total = sum(b["count"] for b in blocks.values()) + sum(r["count"] for r in late) + ungrouped
-    return {**blocks, "late_self_checks": late, "units_without_group": ungrouped, "total": total}
+    failed = count_failed()
+    total = sum(b["count"] for b in blocks.values()) + sum(r["count"] for r in late) + ungrouped + failed
+    return {**blocks, "late_self_checks": late, "units_without_group": ungrouped, "failed_deliveries": failed,
+            "total": total}

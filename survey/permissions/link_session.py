@@ -15,7 +15,7 @@ from flask_login import current_user, logout_user
 from survey import audit
 from survey.errors import wants_json
 from survey.extensions import db
-from survey.models import Evidence, Notice, Photo, Problem, Submission, UnitLink, User
+from survey.models import Evidence, Message, Notice, Photo, Problem, Role, Submission, UnitLink, User
 from survey.permissions.coverage import covers
 from survey.permissions.endpoints import LOGGED_IN, PUBLIC, endpoint_access, in_link_session
 
@@ -141,6 +141,15 @@ def _notice(args: dict) -> str:
     return _in(notice.round_id, notice.unit_id)
 
 
+def _message(args: dict) -> str:
+    """A message of the link's unit (its inbox or one of its liaisons'), of its round or of no round."""
+    msg, link = _get(Message, args["message_id"]), g.link_scope
+    to = db.session.get(User, msg.user_id) if msg.user_id is not None else None
+    ok = (msg.unit_id == link.unit_id and msg.contact_id is None and msg.round_id in (None, link.round_id)
+          and (to is None or (to.unit_id == link.unit_id and to.role == Role.UNIT.value)))
+    return OK if ok else WRONG_UNIT
+
+
 def _ledger_list(args: dict):
     """The unit's problems of the link's round: the round filter is always on."""
     round_id = g.link_scope.round_id
@@ -173,6 +182,10 @@ RULES: dict[str, Callable] = {
     "ledger.delete_evidence": _evidence,
     "notices.show": _notice,
     "notices.word": _notice,
+    "inbox.index": lambda a: OK,          # the list is scoped by survey.inbox.queries.visible_clause
+    "inbox.read_all": lambda a: OK,
+    "inbox.open_message": _message,
+    "inbox.read": _message,
     "home.index": _to_home,
     "auth.account": _to_home,
     "filling.rounds": _to_home,

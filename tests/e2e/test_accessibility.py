@@ -21,7 +21,8 @@ from sqlalchemy import func, select, text
 
 from survey.links.operations import issue_link
 from survey.links.tokens import make_token
-from survey.models import Round, Submission
+from survey.clock import utcnow
+from survey.models import Channel, Delivery, Round, Submission
 from survey.seed import seed_demo
 from survey.seed_data import DEMO_PASSWORD
 from tests.e2e.accessibility import AXE, audit, failures
@@ -49,9 +50,16 @@ def district(app, db, tmp_path, monkeypatch):
     visit.found = [{"key": "manual-1", "question": "", "category": "其他", "description": "台账记录不全",
                     "severity": "一般", "deadline": "", "dropped": False, "drop_reason": ""}]
     link = issue_link(world.admin, db.session.get(Round, world.round_id), first.unit)
+    channel = Channel(owner_kind="unit", owner_id=first.unit.id, kind="dingtalk", label="办公室群",
+                      url="ddbots://oapi.dingtalk.com/robot/send?access_token=a11y-token&secret=SECa11y",
+                      last_test_at=utcnow(), last_test_error="钉钉机器人 返回 HTTP 500")
+    db.session.add(channel)
+    db.session.flush()
+    db.session.add(Delivery(message_id=first.ids["message"][0], channel_id=channel.id, status="dead", attempts=5,
+                            last_error="钉钉机器人 返回 HTTP 500", last_attempt_at=utcnow()))
     db.session.commit()
     ids = {param: db.session.scalar(text(f"SELECT min(id) FROM {table}")) for param, table in ADMIN_TABLES.items()}
-    ids.update({f"{k}_id": v[0] for k, v in first.ids.items()}, round_id=world.round_id)
+    ids.update({f"{k}_id": v[0] for k, v in first.ids.items()}, round_id=world.round_id, owner_kind="unit")
     return {"ids": ids, "submissions": first.ids["submission"], "link": f"/l/{make_token(link.id, link.nonce)}",
             "liaison": first.liaison.username, "inspector": world.inspectors[first.group_index].username,
             "demo_round_id": db.session.scalar(select(func.min(Round.id)))}

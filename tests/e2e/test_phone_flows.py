@@ -38,7 +38,7 @@ def test_admin_logs_in_on_a_phone(live_server, phone, db, artifacts_dir):
     phone.wait_for_url(live_server + "/")
     assert "区直工委管理员，您好" in phone.inner_text("h1")
     nav = phone.locator(".bottomnav")
-    assert nav.is_visible() and nav.locator("a").all_inner_texts() == ["首页", "批次", "台账", "管理", "我的"]
+    assert nav.is_visible() and nav.locator("a").all_inner_texts() == ["首页", "批次", "台账", "管理", "消息", "我的"]
     assert_fits_phone(phone)
     assert small_tap_targets(phone) == []
     phone.screenshot(path=str(artifacts_dir / "home-admin-360.png"), full_page=True)

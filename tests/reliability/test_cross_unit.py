@@ -18,11 +18,12 @@ from tests.reliability.world import image_bytes
 
 # id parameter -> key of UnitData.ids (the unit that owns the object)
 OWNED = {"submission_id": "submission", "problem_id": "problem", "photo_id": "photo",
-         "evidence_id": "evidence", "job_id": "job", "unit_id": "unit", "notice_id": "notice"}
+         "evidence_id": "evidence", "job_id": "job", "unit_id": "unit", "notice_id": "notice",
+         "message_id": "message"}
 SHARED = {"round_id"}  # the round spans all units: its pages must filter by unit themselves
 # Ids of objects no unit owns, on administrator-only routes (the role matrix covers those).
 ADMIN_OBJECTS = {"group_id", "user_id", "questionnaire_id", "version_id", "section_id", "question_id",
-                 "category_id"}
+                 "category_id", "owner_id", "channel_id", "delivery_id"}
 PARAM = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 FINGERPRINT = {
     "problems": "id, status, lock_version, unit_id, closed_by_id, deadline, category, measures, result",
@@ -30,6 +31,7 @@ FINGERPRINT = {
     "photos": "id, submission_id", "evidence": "id, problem_id", "problem_events": "id",
     "export_jobs": "id, user_id, status", "unit_links": "id, unit_id, nonce, revoked_at",
     "notices": "id, number, unit_id",
+    "messages": "id, read_at",
 }
 
 

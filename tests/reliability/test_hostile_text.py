@@ -39,10 +39,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def admin_object_ids(db) -> dict[str, int]:
-    from survey.models import ProblemCategory, Question, Questionnaire, QuestionnaireVersion, Section
+    from survey.models import (Channel, Delivery, ProblemCategory, Question, Questionnaire, QuestionnaireVersion,
+                               Section)
     models = {"group_id": SupervisionGroup, "user_id": User, "questionnaire_id": Questionnaire,
               "version_id": QuestionnaireVersion, "section_id": Section, "question_id": Question,
-              "category_id": ProblemCategory}
+              "category_id": ProblemCategory, "channel_id": Channel, "delivery_id": Delivery, "owner_id": Unit}
     return {k: db.session.scalar(select(func.max(m.id))) or 1 for k, m in models.items()}
 
 
@@ -85,6 +86,16 @@ def poison(db, world) -> None:
     db.session.get(Photo, u.ids["photo"][0]).original_name = PAYLOADS[1]
     db.session.get(Evidence, u.ids["evidence"][0]).original_name = PAYLOADS[2] + ".png"
     db.session.get(Round, world.round_id).name = PAYLOADS[5][:90] + "批次"
+    from survey.models import Channel, Delivery, Message
+    for mid in u.ids["message"]:
+        msg = db.session.get(Message, mid)
+        msg.subject, msg.body, msg.link = PAYLOADS[3][:190], PAYLOADS[4], PAYLOADS[12 % len(PAYLOADS)]
+    channel = Channel(owner_kind="unit", owner_id=u.unit.id, kind="webhook", label=PAYLOADS[2][:60],
+                      url="jsons://gateway.example.gov.cn/x", last_test_error=PAYLOADS[6])
+    db.session.add(channel)
+    db.session.flush()
+    db.session.add(Delivery(message_id=u.ids["message"][0], channel_id=channel.id, status="dead",
+                            last_error=PAYLOADS[7]))
     version = qops.create_questionnaire(world.admin, PAYLOADS[0] + "问卷", "general")
     editing.save_question(version.sections[0], None, {"name": "x1", "type": "text", "label": PAYLOADS[1],
                                                       "hint": PAYLOADS[6]}, "")

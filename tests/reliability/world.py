@@ -16,7 +16,7 @@ from PIL import Image
 from survey import clock
 from survey.filling import operations as filling
 from survey.filling.problems import create_problems
-from survey.models import Evidence, ExportJob, Photo, Role, User
+from survey.models import Evidence, ExportJob, Message, Photo, Role, User
 from survey.notices.numbering import issue_notice
 from survey.questionnaires.operations import import_questionnaire
 from tests.factories import make_group, make_unit, make_user
@@ -137,10 +137,14 @@ def _fill_unit(db, u: UnitData, rnd, inspector, admin, instance: Path, submit: b
     evidence = Evidence(problem_id=problem.id, kind="png", stored_name=ev_name, original_name=f"{u.marker}佐证.png",
                         size=1, sha256=ev_sha, uploaded_by_id=u.liaison.id)
     job = ExportJob(user_id=u.liaison.id, kind="ledger", params={}, status="done", file_name=f"{u.marker}.xlsx")
-    db.session.add_all([evidence, job])
+    to_liaison = Message(dedupe_key=f"rel-l{u.index}", user_id=u.liaison.id, unit_id=u.unit.id, round_id=rnd.id,
+                         subject=f"{u.marker}整改提醒", body=f"{u.marker}正文", link=f"/ledger/{problem.id}")
+    to_unit = Message(dedupe_key=f"rel-u{u.index}", unit_id=u.unit.id, round_id=rnd.id, subject=f"{u.marker}督办单")
+    db.session.add_all([evidence, job, to_liaison, to_unit])
     notices = [issue_notice(rnd, "duban", u.unit.id, problem_id=problem.id, body=f"{u.marker}督办说明"),
                issue_notice(rnd, "selfcheck", u.unit.id, body=f"{u.marker}催办说明")]
     db.session.flush()
+    u.ids.update(message=[to_liaison.id, to_unit.id])
     u.ids.update(submission=[sc.id, visit.id], problem=[problem.id], photo=[photo.id],
                  evidence=[evidence.id], job=[job.id], unit=[u.unit.id], round=[rnd.id],
                  notice=[n.id for n in notices])

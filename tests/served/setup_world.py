@@ -14,7 +14,7 @@ from survey import create_app
 from survey.extensions import db
 from survey.links.operations import issue_link
 from survey.links.tokens import make_token
-from survey.models import Round
+from survey.models import Channel, Delivery, Round
 from survey.seed import seed_demo
 from tests.reliability import world as world_module
 
@@ -29,6 +29,12 @@ def main() -> None:
         first = world.units[0]
         rnd = db.session.get(Round, world.round_id)
         link = issue_link(world.admin, rnd, first.unit)
+        channel = Channel(owner_kind="unit", owner_id=first.unit.id, kind="wecom", label="served",
+                          url="wxbots://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=served-key")
+        db.session.add(channel)
+        db.session.flush()
+        db.session.add(Delivery(message_id=first.ids["message"][0], channel_id=channel.id, status="dead",
+                                attempts=5, last_error="HTTP 500"))
         db.session.commit()
         demo_round = db.session.scalar(select(func.min(Round.id)))
         print(json.dumps({"round_id": world.round_id, "demo_round_id": demo_round,

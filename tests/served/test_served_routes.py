@@ -37,7 +37,8 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SESSION_ENDERS = {"auth.logout"}
 ADMIN_TABLES = {"group_id": "supervision_groups", "user_id": "users", "questionnaire_id": "questionnaires",
                 "version_id": "questionnaire_versions", "section_id": "questionnaire_sections", "question_id": "questions",
-                "category_id": "problem_categories"}
+                "category_id": "problem_categories", "channel_id": "channels", "delivery_id": "deliveries",
+                "owner_id": "units"}
 
 
 def free_port() -> int:
