@@ -17,6 +17,7 @@ from survey.questionnaires.cli import register_questionnaire_commands
 from survey.ledger.cli import register_ledger_commands
 from survey.export.cli import register_export_commands
 from survey.maintenance import register_maintenance_commands
+from survey.reminders.cli import register_reminder_commands
 from survey.seed_data import DEMO_PASSWORD
 
 
@@ -40,6 +41,7 @@ def register_commands(app: Flask) -> None:
     register_ledger_commands(app)
     register_export_commands(app)
     register_maintenance_commands(app)
+    register_reminder_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--empty", is_flag=True,

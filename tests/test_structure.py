@@ -58,6 +58,7 @@ BOUNDARIES = {
     "survey/database.py": "begin_writing: a read-only transaction becomes a write one",
     "survey/auth/operations.py": "a login's read ends before the password is hashed (no lock held)",
     "survey/export/jobs.py": "the background export job is its own boundary",
+    "survey/reminders/scan.py": "the reminder scan is its own boundary: one transaction per round and target kind",
     "survey/maintenance.py": "commands", "survey/backup.py": "commands",
 }
 
