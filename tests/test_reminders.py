@@ -323,3 +323,32 @@ def test_calendar_page(app, client, db):
     resp = client.post("/admin/calendar/remove", data={"csrf_token": token, "day": "2026-10-09"})
     assert resp.status_code == 303 and db.session.get(CalendarDay, date(2026, 10, 9)) is None
     assert client.post("/admin/calendar/remove", data={"csrf_token": token, "day": "2026-10-09"}).status_code == 422
+
+
+# -- unit contacts --------------------------------------------------------------------------------
+
+def test_unit_form_stores_leader_and_head_contacts(app, client, db):
+    make_user(Role.ADMIN, username="boss")
+    unit = make_unit("审计局")
+    db.session.commit()
+    do_login(client, "boss")
+    url = f"/admin/units/{unit.id}"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    base = {"csrf_token": token, "name": "审计局", "category": unit.category}
+    bad = client.post(url, data={**base, "leader_name": "王分管", "leader_email": "not-an-email",
+                                 "head_phone": "abc", "head_wecom_id": "有空格 的"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "电子邮箱格式不正确" in text and "电话号码格式不正确" in text and "只能包含字母、数字" in text
+    assert db.session.scalar(select(func.count()).select_from(UnitContact)) == 0
+    good = client.post(url, data={**base, "leader_name": "王分管", "leader_email": "wang@sj.gov.cn",
+                                  "leader_phone": "023-4567890", "head_name": "李局长", "head_dingtalk_id": "13800000000"})
+    assert good.status_code == 302
+    contacts = {c.role: c for c in db.session.scalars(select(UnitContact))}
+    assert contacts["leader"].email == "wang@sj.gov.cn" and contacts["head"].dingtalk_id == "13800000000"
+    page = client.get(url).get_data(as_text=True)
+    assert "wang@sj.gov.cn" in page and "主要负责人" in page
+    cleared = client.post(url, data={**base, "head_name": "李局长"})
+    assert cleared.status_code == 302
+    db.session.expire_all()
+    assert [c.role for c in db.session.scalars(select(UnitContact))] == ["head"]
