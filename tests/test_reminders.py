@@ -352,3 +352,23 @@ def test_unit_form_stores_leader_and_head_contacts(app, client, db):
     assert cleared.status_code == 302
     db.session.expire_all()
     assert [c.role for c in db.session.scalars(select(UnitContact))] == ["head"]
+
+
+# -- the demo ---------------------------------------------------------------------------------------
+
+def test_demo_inboxes_are_not_empty_after_one_scan(app, db):
+    """The contract: seed-demo, one scan, and liaison-nyncj's and admin's inboxes hold messages."""
+    from survey.models import User
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(UnitContact)) > 0
+    report = run_scan()
+    print(f"demo scan: fired {report.fired}, skipped {report.skipped}, notices {report.notices}, "
+          f"messages {report.messages}")
+    for username in ("liaison-nyncj", "admin"):
+        user = db.session.scalar(select(User).where(User.username == username))
+        n = db.session.scalar(select(func.count()).where(Message.user_id == user.id))
+        assert n > 0, username
+    liaison = db.session.scalar(select(User).where(User.username == "liaison-nyncj"))
+    assert db.session.scalar(select(func.count()).where(Message.unit_id == liaison.unit_id)) > 0
+    assert run_scan().messages == 0
