@@ -257,8 +257,10 @@ def _problem_events(step: LadderStep, fired, now: datetime) -> None:
 
 
 def _recipients(step: LadderStep, round_col, unit_col):
-    """(audience, join target, key suffix, user id, contact id, is_unit_inbox) per audience of step:
-    yields (suffix_expr, user_id_expr, contact_id_expr, unit_id_expr, from_clause_builder)."""
+    """Per audience of step: (audience, recipient kind "user" | "contact" | "unit", a function that adds
+    the recipients' join to the SELECT over the new firings). LIAISON is the unit's liaison accounts, or
+    the unit's own inbox (user_id NULL) when it has none; LEADER / HEAD the UnitContact rows; GROUP the
+    members of the covering group (survey.permissions.coverage); ADMIN the administrators."""
     for audience in step.audience:
         if audience == "liaison":
             yield audience, "user", lambda q: q.join(User, and_(User.unit_id == unit_col, User.role == Role.UNIT.value,
@@ -269,8 +271,10 @@ def _recipients(step: LadderStep, round_col, unit_col):
             yield audience, "contact", (lambda role: lambda q: q.join(UnitContact, and_(
                 UnitContact.unit_id == unit_col, UnitContact.role == role)))(audience)
         elif audience == "group":
-            yield audience, "user", lambda q: q.join(group_members, group_members.c.group_id == covering_group_column(
-                round_col, unit_col)).join(User, and_(User.id == group_members.c.user_id, User.is_disabled.is_(False)))
+            covering = covering_group_column(round_col, unit_col)
+            yield audience, "user", lambda q: (
+                q.join(group_members, covering == group_members.c.group_id)
+                .join(User, and_(User.id == group_members.c.user_id, User.is_disabled.is_(False))))
         elif audience == "admin":
             yield audience, "user", lambda q: q.join(User, and_(User.role == Role.ADMIN.value,
                                                                User.is_disabled.is_(False)))
