@@ -6,7 +6,8 @@ before today (China date) and has not fired yet gets, in one transaction per (ro
 - a LadderFiring (dedupe_key unique: p{problem}:s{step}:{deadline} or r{round}:u{unit}:s{step}:{deadline},
   so a new deadline after 延期 fires the ladder again, and a second scan fires nothing);
 - for a problem, a ProblemEvent on its timeline (action "remind", or "notice" when the step issues one);
-- the numbered notice when the step has notice_kind (survey.notices.numbering.issue_notice);
+- the numbered notice when the step has notice_kind (survey.notices.numbering.issue_notices: the same
+  counter as issue_notice, a block of numbers reserved per batch, in firing order);
 - one Message per recipient (dedupe_key unique "f{firing}:u{user}" / ":c{contact}" / ":unit").
 
 Only the latest due step reaches people. When several steps of one target are due at once and have not
@@ -30,17 +31,18 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, Date, Integer, String, bindparam, and_, case, cast, exists, func, insert, literal, select, update
+from sqlalchemy import (JSON, Boolean, Date, Integer, String, and_, case, cast, exists, func, insert, literal, select,
+                        update)
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import clock
 from survey.calendar.workdays import WorkCalendar
 from survey.database import writing
 from survey.extensions import db
-from survey.models import (OPEN, LadderFiring, LadderStep, LadderTarget, Message, Problem, ProblemEvent, Role,
+from survey.models import (OPEN, LadderFiring, Notice, LadderStep, LadderTarget, Message, Problem, ProblemEvent, Role,
                            Round, RoundUnit, Submission, SubmissionKind, SubmissionState, Unit, UnitContact, User)
 from survey.models.group import group_members
-from survey.notices.numbering import NOTICE_KINDS, issue_notice
+from survey.notices.numbering import NOTICE_KINDS, issue_notices
 from survey.permissions.coverage import covering_group_column
 
 log = logging.getLogger(__name__)
@@ -224,25 +226,30 @@ def _issue_notices(rnd: Round, step: LadderStep, fired, today: date) -> int:
         .join(Problem, Problem.id == LadderFiring.problem_id).join(Unit, Unit.id == LadderFiring.unit_id)
         .where(fired).order_by(LadderFiring.id)).all()
     title = NOTICE_KINDS[step.notice_kind].title
-    links = []
+    items = []
     for fid, unit_id, problem_id, deadline, due_on, code, description, unit_name in rows:
         body = (f"{unit_name}：\n你单位问题 {code}（{description[:80]}）整改时限为 {deadline.isoformat()}，"
                 f"{step_phrase(step)}。请于收到本{title}后抓紧落实，并将整改情况报送督导组。")
         facts = {"round": rnd.name, "unit": unit_name, "problem_code": code, "description": description,
                  "deadline": deadline.isoformat(), "due_on": due_on.isoformat(), "step": step.name,
                  "step_key": step.key, "offset_days": step.offset_days, "working_days": step.working_days}
-        notice = issue_notice(rnd, step.notice_kind, unit_id, problem_id=problem_id, step_id=step.id,
-                              body=body, facts=facts, on=today)
-        links.append({"fid": fid, "nid": notice.id})
-    if links:
-        db.session.execute(update(LadderFiring.__table__).where(LadderFiring.__table__.c.id == bindparam("fid"))
-                           .values(notice_id=bindparam("nid")).execution_options(synchronize_session=False),
-                           links)
-    return len(links)
+        items.append({"unit_id": unit_id, "problem_id": problem_id, "step_id": step.id, "body": body, "facts": facts})
+    return _issue_and_link(rnd, step, fired, items, today, Notice.problem_id == LadderFiring.problem_id)
+
+
+def _issue_and_link(rnd: Round, step: LadderStep, fired, items: list[dict], today: date, same_target) -> int:
+    """Issue the notices (numbered in firing order) and point each new firing at its notice: the one
+    notice of this step and target issued in this batch (ids above the mark)."""
+    notice_mark = db.session.scalar(select(func.max(Notice.id))) or 0
+    n = issue_notices(rnd, step.notice_kind, items, on=today)
+    mine = (select(Notice.id).where(same_target, Notice.step_id == LadderFiring.step_id, Notice.id > notice_mark)
+            .correlate(LadderFiring).scalar_subquery())
+    db.session.execute(update(LadderFiring).where(fired).values(notice_id=mine)
+                       .execution_options(synchronize_session=False))
+    return n
 
 
 def _problem_events(step: LadderStep, fired, now: datetime) -> None:
-    from survey.models import Notice
     action = "notice" if step.notice_kind else "remind"
     audience = "、".join(AUDIENCE_LABELS.get(a, a) for a in step.audience)
     comment = (_text(f"{step.name}（整改时限 ") + _str(LadderFiring.deadline) + _text(f"，发送给{audience}）")
@@ -283,7 +290,6 @@ def _recipients(step: LadderStep, round_col, unit_col):
 def _insert_messages(step: LadderStep, base, fired, now: datetime, round_id: int, unit_col,
                      problem_col, subject, body, link_for, report: ScanReport) -> int:
     """For each audience of step, one INSERT ... SELECT of its Messages over the new firings."""
-    from survey.models import Notice
     total = 0
     notice_text = func.coalesce(_text("\n已印发") + Notice.number, _text(""))
     for audience, kind, join in _recipients(step, LadderFiring.round_id, unit_col):
@@ -388,15 +394,12 @@ def _issue_self_check_notices(rnd: Round, step: LadderStep, fired, today: date) 
     rows = db.session.execute(select(LadderFiring.id, LadderFiring.unit_id, Unit.name)
                               .join(Unit, Unit.id == LadderFiring.unit_id).where(fired).order_by(LadderFiring.id)).all()
     title = NOTICE_KINDS[step.notice_kind].title
-    links = []
+    items = []
     for fid, unit_id, unit_name in rows:
         body = (f"{unit_name}：\n{rnd.name} 的自查截止日期为 {rnd.self_check_deadline.isoformat()}，你单位自查表尚未提交，"
                 f"{self_check_phrase(step)}。请于收到本{title}后立即组织填报。")
         facts = {"round": rnd.name, "unit": unit_name, "deadline": rnd.self_check_deadline.isoformat(),
                  "step": step.name, "step_key": step.key, "offset_days": step.offset_days}
-        notice = issue_notice(rnd, step.notice_kind, unit_id, step_id=step.id, body=body, facts=facts, on=today)
-        links.append({"fid": fid, "nid": notice.id})
-    if links:
-        db.session.execute(update(LadderFiring.__table__).where(LadderFiring.__table__.c.id == bindparam("fid"))
-                           .values(notice_id=bindparam("nid")), links)
-    return len(links)
+        items.append({"unit_id": unit_id, "step_id": step.id, "body": body, "facts": facts})
+    return _issue_and_link(rnd, step, fired, items, today,
+                           and_(Notice.unit_id == LadderFiring.unit_id, Notice.problem_id.is_(None)))
