@@ -242,9 +242,9 @@ def _issue_and_link(rnd: Round, step: LadderStep, fired, items: list[dict], toda
     notice of this step and target issued in this batch (ids above the mark)."""
     notice_mark = db.session.scalar(select(func.max(Notice.id))) or 0
     n = issue_notices(rnd, step.notice_kind, items, on=today)
-    mine = (select(Notice.id).where(same_target, Notice.step_id == LadderFiring.step_id, Notice.id > notice_mark)
-            .correlate(LadderFiring).scalar_subquery())
-    db.session.execute(update(LadderFiring).where(fired).values(notice_id=mine)
+    # UPDATE ... FROM (PostgreSQL, SQLite >= 3.33): a join, not a subquery per firing
+    db.session.execute(update(LadderFiring).where(fired, same_target, Notice.step_id == LadderFiring.step_id,
+                                                  Notice.id > notice_mark).values(notice_id=Notice.id)
                        .execution_options(synchronize_session=False))
     return n
 
