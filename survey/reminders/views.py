@@ -57,7 +57,9 @@ def _page(rnd: Round, errors: dict | None = None, posted: dict | None = None, me
     return render_template(
         "reminders/ladder.html", rnd=rnd, steps=steps, errors=errors or {}, posted=posted or {}, message=message,
         action_form=ActionForm(), targets=ladder.TARGET_LABELS, audience_choices=ladder.AUDIENCE_CHOICES,
-        channel_choices=ladder.CHANNEL_CHOICES, notice_choices=ladder.NOTICE_CHOICES, due_on=due_on,
+        channel_choices=ladder.CHANNEL_CHOICES, notice_choices=ladder.NOTICE_CHOICES,
+        notice_labels=dict(ladder.NOTICE_CHOICES), due_on=due_on,
+        error_steps={"-".join(k.split("-")[:2]) + "-" for k in (errors or {})},
         coverage=workdays.coverage(), warnings=warnings), status
 
 
