@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import (JSON, Boolean, Date, Integer, String, and_, case, cast, exists, func, insert, literal, select,
+from sqlalchemy import (JSON, Boolean, Date, Integer, String, and_, bindparam, case, cast, exists, func, insert, literal, select,
                         update)
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -234,19 +234,17 @@ def _issue_notices(rnd: Round, step: LadderStep, fired, today: date) -> int:
                  "deadline": deadline.isoformat(), "due_on": due_on.isoformat(), "step": step.name,
                  "step_key": step.key, "offset_days": step.offset_days, "working_days": step.working_days}
         items.append({"unit_id": unit_id, "problem_id": problem_id, "step_id": step.id, "body": body, "facts": facts})
-    return _issue_and_link(rnd, step, fired, items, today, Notice.problem_id == LadderFiring.problem_id)
+    return _issue_and_link(rnd, step, items, [r[0] for r in rows], today)
 
 
-def _issue_and_link(rnd: Round, step: LadderStep, fired, items: list[dict], today: date, same_target) -> int:
-    """Issue the notices (numbered in firing order) and point each new firing at its notice: the one
-    notice of this step and target issued in this batch (ids above the mark)."""
-    notice_mark = db.session.scalar(select(func.max(Notice.id))) or 0
-    n = issue_notices(rnd, step.notice_kind, items, on=today)
-    # UPDATE ... FROM (PostgreSQL, SQLite >= 3.33): a join, not a subquery per firing
-    db.session.execute(update(LadderFiring).where(fired, same_target, Notice.step_id == LadderFiring.step_id,
-                                                  Notice.id > notice_mark).values(notice_id=Notice.id)
-                       .execution_options(synchronize_session=False))
-    return n
+def _issue_and_link(rnd: Round, step: LadderStep, items: list[dict], firing_ids: list[int], today: date) -> int:
+    """Issue the notices (numbered in firing order) and point each firing at its own."""
+    notice_ids = issue_notices(rnd, step.notice_kind, items, on=today)
+    table = LadderFiring.__table__
+    if notice_ids:
+        db.session.execute(update(table).where(table.c.id == bindparam("fid")).values(notice_id=bindparam("nid")),
+                           [{"fid": f, "nid": n} for f, n in zip(firing_ids, notice_ids)])
+    return len(notice_ids)
 
 
 def _problem_events(step: LadderStep, fired, now: datetime) -> None:
@@ -401,5 +399,4 @@ def _issue_self_check_notices(rnd: Round, step: LadderStep, fired, today: date) 
         facts = {"round": rnd.name, "unit": unit_name, "deadline": rnd.self_check_deadline.isoformat(),
                  "step": step.name, "step_key": step.key, "offset_days": step.offset_days}
         items.append({"unit_id": unit_id, "step_id": step.id, "body": body, "facts": facts})
-    return _issue_and_link(rnd, step, fired, items, today,
-                           and_(Notice.unit_id == LadderFiring.unit_id, Notice.problem_id.is_(None)))
+    return _issue_and_link(rnd, step, items, [r[0] for r in rows], today)
