@@ -1,13 +1,10 @@
 """The round's ladder page (administrators): every step of both ladders in one form."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from forms.reminders import ActionForm
-from survey import clock
 from survey.calendar import workdays
 from survey.errors import DomainError, ValidationFailed
 from survey.models import LadderTarget, Round
