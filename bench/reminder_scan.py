@@ -75,7 +75,7 @@ def build(n: int):
             SELECT 'B-' || g, 'B-' || lpad(g::text, 10, '0'), :round_id, u.ids[1 + g % u.n],
                    '其他', '生成的问题 ' || g, 'daily', :today - 400, '一般',
                    :today + ((g * 7919) % 400 - 300),
-                   CASE WHEN g % 10 < 3 THEN (ARRAY['open','in_progress','pending_review'])[1 + g % 3]
+                   CASE WHEN (g / 400) % 10 < 3 THEN (ARRAY['open','in_progress','pending_review'])[1 + g % 3]
                         ELSE 'closed' END,
                    '', now(), '', '', '', '', '', 1
             FROM generate_series(1, :n) AS g, u"""), {"round_id": rnd.id, "today": today, "n": n})
@@ -110,12 +110,23 @@ def timed_scan(day: date) -> tuple[float, object, dict]:
     return elapsed, report, {k: after[k] - before[k] for k in after}
 
 
-def run_size(n: int, keep: bool) -> dict:
+def run_size(n: int, keep: bool, profile: bool = False) -> dict:
     log(f"\n== {n:,} problems ({int(n * 0.3):,} open) ==")
     app, today = build(n)
     out = {"n": n}
     try:
         with app.app_context():
+            if profile:
+                import cProfile
+                import pstats
+                from survey import clock
+                from survey.reminders.scan import run_scan
+                with clock.frozen_at(clock.china_moment(today, 6)):
+                    prof = cProfile.Profile()
+                    t = time.perf_counter()
+                    prof.runcall(run_scan, dry_run=True)
+                    log(f"  first scan, dry run, profiled: {time.perf_counter() - t:.1f} s")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
             for label, day in [("first scan", today)] + [(f"daily scan +{i}", today + timedelta(days=i))
                                                           for i in (1, 2, 3)] + [("repeat", today + timedelta(days=3))]:
                 elapsed, report, written = timed_scan(day)
@@ -134,8 +145,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--keep", action="store_true", help="keep the last database")
+    parser.add_argument("--profile", action="store_true", help="profile a dry run of the first scan first")
     args = parser.parse_args()
-    results = [run_size(int(s), args.keep) for s in args.sizes.split(",")]
+    results = [run_size(int(s), args.keep, args.profile) for s in args.sizes.split(",")]
     log("\n== summary ==")
     base = results[0]
     for r in results:

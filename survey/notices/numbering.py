@@ -85,15 +85,15 @@ def reserve_seqs(round_id: int, kind: str, count: int) -> int:
 
 
 def issue_notices(rnd: Round, kind: str, items: list[dict], *, issued_by_id: int | None = None,
-                  on: date | None = None) -> list[int]:
+                  on: date | None = None) -> int:
     """Issue many notices of one kind in one round (flushes, never commits): numbered in the order of
     items, exactly as that many issue_notice calls would number them. Each item: unit_id, and optionally
-    problem_id, step_id, body, facts. One counter update and one bulk INSERT; returns the notices' ids
-    in the order of items."""
+    problem_id, step_id, body, facts. One counter update and one bulk INSERT (executemany); returns the
+    first number: item i has number first + i."""
     if kind not in NOTICE_KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
     if not items:
-        return []
+        return 0
     day = on or clock.today()
     first = reserve_seqs(rnd.id, kind, len(items))
     now = clock.utcnow()
@@ -102,4 +102,5 @@ def issue_notices(rnd: Round, kind: str, items: list[dict], *, issued_by_id: int
              "title": NOTICE_KINDS[kind].title, "body": it.get("body", ""), "facts": dict(it.get("facts") or {}),
              "issued_on": day, "issued_at": now, "issued_by_id": issued_by_id} for i, it in enumerate(items)]
     from sqlalchemy import insert as core_insert
-    return list(db.session.scalars(core_insert(Notice).returning(Notice.id, sort_by_parameter_order=True), rows))
+    db.session.execute(core_insert(Notice), rows)
+    return first

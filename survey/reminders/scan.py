@@ -202,7 +202,9 @@ def _scan_problems(rnd: Round, steps: list[LadderStep], cal: WorkCalendar, now: 
                         _due_case(cal, step, mine, Problem.deadline), literal(now, LadderFiring.fired_at.type),
                         skipped).where(
             open_here, Problem.deadline <= cutoffs[i],
-            ~exists().where(_PAST_FIRING.c.dedupe_key == key))
+            # the dedupe_key's parts, probed by the problem_id index (integers, not the built string)
+            ~exists().where(_PAST_FIRING.c.problem_id == Problem.id, _PAST_FIRING.c.step_id == step.id,
+                            _PAST_FIRING.c.deadline == Problem.deadline))
         db.session.execute(insert(LadderFiring).from_select(
             ["dedupe_key", "step_id", "round_id", "unit_id", "problem_id", "deadline", "due_on", "fired_at",
              "skipped"], chosen))
@@ -238,13 +240,16 @@ def _issue_notices(rnd: Round, step: LadderStep, fired, today: date) -> int:
 
 
 def _issue_and_link(rnd: Round, step: LadderStep, items: list[dict], firing_ids: list[int], today: date) -> int:
-    """Issue the notices (numbered in firing order) and point each firing at its own."""
-    notice_ids = issue_notices(rnd, step.notice_kind, items, on=today)
+    """Issue the notices (numbered in firing order) and point each firing at its own (by its number)."""
+    if not items:
+        return 0
+    first = issue_notices(rnd, step.notice_kind, items, on=today)
     table = LadderFiring.__table__
-    if notice_ids:
-        db.session.execute(update(table).where(table.c.id == bindparam("fid")).values(notice_id=bindparam("nid")),
-                           [{"fid": f, "nid": n} for f, n in zip(firing_ids, notice_ids)])
-    return len(notice_ids)
+    own = (select(Notice.id).where(Notice.round_id == rnd.id, Notice.kind == step.notice_kind,
+                                   Notice.seq == bindparam("seq")).scalar_subquery())
+    db.session.execute(update(table).where(table.c.id == bindparam("fid")).values(notice_id=own),
+                       [{"fid": f, "seq": first + i} for i, f in enumerate(firing_ids)])
+    return len(items)
 
 
 def _problem_events(step: LadderStep, fired, now: datetime) -> None:
