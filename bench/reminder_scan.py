@@ -74,7 +74,7 @@ def build(n: int):
             WITH u AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM units)
             SELECT 'B-' || g, 'B-' || lpad(g::text, 10, '0'), :round_id, u.ids[1 + g % u.n],
                    '其他', '生成的问题 ' || g, 'daily', :today - 400, '一般',
-                   :today + ((g * 7919) % 400 - 300),
+                   :today + ((g::bigint * 7919) % 400 - 300)::int,
                    CASE WHEN (g / 400) % 10 < 3 THEN (ARRAY['open','in_progress','pending_review'])[1 + g % 3]
                         ELSE 'closed' END,
                    '', now(), '', '', '', '', '', 1
