@@ -25,12 +25,41 @@ class MultiCheckboxField(SelectMultipleField):
         pass
 
 
+EMAIL = Regexp(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", message="电子邮箱格式不正确，例如 name@example.gov.cn")
+IM_ID = Regexp(r"^[A-Za-z0-9_.@\-+]{1,64}$", message="只能包含字母、数字和 _ . @ - +，不超过 64 位")
+CONTACT_ROLES = (("leader", "分管领导"), ("head", "主要负责人"))
+CONTACT_FIELDS = ("name", "phone", "email", "wecom_id", "dingtalk_id")
+
+
+def _contact_fields(role: str, label: str) -> dict:
+    return {
+        f"{role}_name": StringField(f"{label}姓名", validators=[Optional(), Length(max=64, message="姓名不超过 64 个字")]),
+        f"{role}_phone": StringField(f"{label}电话", validators=[Optional(), PHONE], render_kw={"inputmode": "tel"}),
+        f"{role}_email": StringField(f"{label}电子邮箱", validators=[Optional(), Length(max=254), EMAIL],
+                                     render_kw={"inputmode": "email", "autocapitalize": "none"}),
+        f"{role}_wecom_id": StringField(f"{label}企业微信账号", validators=[Optional(), IM_ID],
+                                        render_kw={"autocapitalize": "none"}),
+        f"{role}_dingtalk_id": StringField(f"{label}钉钉账号", validators=[Optional(), IM_ID],
+                                           render_kw={"autocapitalize": "none"}),
+    }
+
+
 class UnitForm(BaseForm):
     name = StringField("单位名称", validators=[*required("请输入单位名称"), Length(max=100)])
     category = SelectField("单位类别", choices=[(c, c) for c in UNIT_CATEGORIES])
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64)])
     contact_phone = StringField("联系电话", validators=[Optional(), PHONE],
                                 render_kw={"inputmode": "tel"})
+
+    def contact_values(self) -> dict[str, dict[str, str]]:
+        """{role: {name, phone, email, wecom_id, dingtalk_id}} as typed (stripped)."""
+        return {role: {f: (getattr(self, f"{role}_{f}").data or "").strip() for f in CONTACT_FIELDS}
+                for role, _ in CONTACT_ROLES}
+
+
+for _role, _label in CONTACT_ROLES:  # leader_name, leader_phone, ..., head_dingtalk_id
+    for _name, _field in _contact_fields(_role, _label).items():
+        setattr(UnitForm, _name, _field)
 
 
 class EditUnitForm(UnitForm):

@@ -163,7 +163,7 @@ def register_hooks(app: Flask) -> None:
 # Every feature is wired the same way: survey/<feature>/blueprint.py holds its `bp`, its views*.py
 # modules add the routes (and any template helpers the feature owns) to it.
 FEATURES = ("home", "dashboard", "auth", "admin", "questionnaires", "filling", "ledger", "export", "links",
-            "visits", "notices", "inbox", "notify")
+            "visits", "calendar", "reminders", "notices", "inbox", "notify")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,7 @@ from survey.ledger.cli import register_ledger_commands
 from survey.export.cli import register_export_commands
 from survey.maintenance import register_maintenance_commands
 from survey.notify.cli import register_notify_commands
+from survey.reminders.cli import register_reminder_commands
 from survey.seed_data import DEMO_PASSWORD
 
 
@@ -42,6 +43,7 @@ def register_commands(app: Flask) -> None:
     register_export_commands(app)
     register_maintenance_commands(app)
     register_notify_commands(app)
+    register_reminder_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--empty", is_flag=True,

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from survey.admin import operations
 from survey.demo.build import build_living
+from survey.demo.contacts import demo_contacts
 from survey.demo.fieldwork import DemoUnit
 from survey.extensions import db
 from survey.models import Role, Round, SupervisionGroup, Unit, User
@@ -36,6 +37,7 @@ def seed_demo(empty: bool = False) -> dict[str, int]:
         units.append((unit, slug, i % len(groups)))
     db.session.add_all(u for u, _, _ in units)
     db.session.flush()
+    db.session.add_all(demo_contacts([u for u, _, _ in units]))
     inspectors: list[list[User]] = [[] for _ in groups]
     for username, display, group_index, phone in DEMO_INSPECTORS:
         inspectors[group_index].append(operations.create_user(

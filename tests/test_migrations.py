@@ -168,3 +168,31 @@ def test_china_dates_migration_corrects_only_what_the_utc_clock_dated(tmp_path):
                      self_check: date(2026, 3, 2),       # self-check submitted at 05:00
                      "前一天的问题": date(2026, 3, 2),    # visit of 3-02 recorded at 06:00 on 3-03: kept
                      "手工登记": date(2026, 3, 1)}        # typed by hand: kept
+
+
+def test_supervision_migration_gives_existing_rounds_the_default_ladder(tmp_path):
+    """A round made before the 督办 revision gets the default ladder when it is applied."""
+    from tests.factories import make_ledger_world
+
+    url, cleanup = _scratch_database(tmp_path)
+    try:
+        app = create_app(TestConfig(url))
+        with app.app_context():
+            upgrade()
+            round_id = make_ledger_world(db)["round"].id
+            db.session.remove()
+            downgrade(revision=_revision_before("supervision"))
+            assert "ladder_steps" not in inspect(db.engine).get_table_names()
+            upgrade()
+            with db.engine.connect() as conn:
+                rows = conn.execute(text("SELECT target, key, position, offset_days, notice_kind, flag_admin "
+                                         "FROM ladder_steps WHERE round_id = :r ORDER BY target, position"),
+                                    {"r": round_id}).all()
+            db.engine.dispose()
+        assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
+            ("problem", "remind_10", -10, ""), ("problem", "remind_3", -3, ""), ("problem", "due", 0, "duban"),
+            ("problem", "warn", 5, "warn"), ("problem", "report", 10, "report"),
+            ("self_check", "sc_remind_3", -3, ""), ("self_check", "sc_overdue", 1, "selfcheck")]
+        assert [bool(r[5]) for r in rows].count(True) == 1
+    finally:
+        cleanup()

@@ -160,6 +160,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("GET", "/admin/deliveries/failed"): (LOGIN, 403, 403, 200),
     ("POST", "/admin/deliveries/<int:delivery_id>/resend"): (LOGIN, 403, 403, 404),
     ("POST", "/admin/deliveries/resend"): (LOGIN, 403, 403, 303),
+    # 督办 (issue 14): the working-day calendar and a round's ladder are the administrator's. The
+    # posts carry only the CSRF token: no day (400, 422), an empty ladder (nothing changes: 303)
+    ("GET", "/admin/calendar"): (LOGIN, 403, 403, 200),
+    ("POST", "/admin/calendar"): (LOGIN, 403, 403, 400),
+    ("POST", "/admin/calendar/remove"): (LOGIN, 403, 403, 422),
+    ("GET", "/rounds/<int:round_id>/ladder"): (LOGIN, 403, 403, 200),
+    ("POST", "/rounds/<int:round_id>/ladder"): (LOGIN, 403, 403, 303),
 }
 MATRIX.pop(ACT)
 MATRIX[("POST", ACT)] = (LOGIN, 400, 403, 403)

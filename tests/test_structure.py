@@ -62,6 +62,7 @@ BOUNDARIES = {
     "survey/jobs/durable.py": "a durable task's claim, its work with its done mark, its retry",
     "survey/worker.py": "the worker's periodic tasks are their own boundary",
     "survey/notify/delivery.py": "the delivery job (deliver_pending) is its own boundary",
+    "survey/reminders/scan.py": "the reminder scan is its own boundary: one transaction per round and target kind",
     "survey/maintenance.py": "commands", "survey/backup.py": "commands",
 }
 

@@ -128,6 +128,7 @@ def upgrade():
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('fired_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('skipped', sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column('notice_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_ladder_firings_notice_id_notices')),
     sa.ForeignKeyConstraint(['problem_id'], ['problems.id'], name=op.f('fk_ladder_firings_problem_id_problems')),
@@ -210,6 +211,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_delivery_attempts_delivery_id'), ['delivery_id'], unique=False)
 
     # ### end Alembic commands ###
+    _default_ladders()
+
+
+# The default ladder each existing round gets (a frozen copy of survey/reminders/defaults.py as of
+# this revision: later changes to the app's defaults must not change what this migration writes).
+# (target, key, name, offset_days, working_days, audience, notice_kind, urgent, flag_admin)
+DEFAULT_STEPS = (
+    ("problem", "remind_10", "临期提醒", -10, True, ["liaison"], "", False, False),
+    ("problem", "remind_3", "临期提醒", -3, True, ["liaison"], "", False, False),
+    ("problem", "due", "到期督办", 0, True, ["liaison", "leader"], "duban", False, False),
+    ("problem", "warn", "逾期告诫", 5, True, ["liaison", "leader", "head", "group"], "warn", True, False),
+    ("problem", "report", "约谈通报", 10, True, ["head", "group", "admin"], "report", True, True),
+    ("self_check", "sc_remind_3", "自查提醒", -3, True, ["liaison"], "", False, False),
+    ("self_check", "sc_overdue", "自查催办", 1, True, ["liaison", "leader", "group"], "selfcheck", False, False),
+)
+
+
+def _default_ladders():
+    """Data step: every existing round without a ladder gets the default one."""
+    bind = op.get_bind()
+    steps = sa.table("ladder_steps", sa.column("round_id", sa.Integer), sa.column("target", sa.String),
+                     sa.column("key", sa.String), sa.column("position", sa.Integer), sa.column("name", sa.String),
+                     sa.column("offset_days", sa.Integer), sa.column("working_days", sa.Boolean),
+                     sa.column("audience", sa.JSON), sa.column("channels", sa.JSON),
+                     sa.column("notice_kind", sa.String), sa.column("urgent", sa.Boolean),
+                     sa.column("flag_admin", sa.Boolean), sa.column("enabled", sa.Boolean),
+                     sa.column("lock_version", sa.Integer))
+    round_ids = [r[0] for r in bind.execute(sa.text(
+        "SELECT id FROM rounds WHERE id NOT IN (SELECT round_id FROM ladder_steps) ORDER BY id"))]
+    rows = []
+    for round_id in round_ids:
+        position = {}
+        for target, key, name, offset, working, audience, kind, urgent, flag in DEFAULT_STEPS:
+            position[target] = position.get(target, 0) + 1
+            rows.append({"round_id": round_id, "target": target, "key": key, "position": position[target],
+                         "name": name, "offset_days": offset, "working_days": working, "audience": audience,
+                         "channels": [], "notice_kind": kind, "urgent": urgent, "flag_admin": flag,
+                         "enabled": True, "lock_version": 1})
+    if rows:
+        op.bulk_insert(steps, rows)
 
 
 def downgrade():

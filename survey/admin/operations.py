@@ -7,7 +7,7 @@ from survey import audit
 from survey.auth.operations import set_password
 from survey.errors import DomainError
 from survey.extensions import db
-from survey.models import Role, SupervisionGroup, Unit, User
+from survey.models import ContactRole, Role, SupervisionGroup, Unit, UnitContact, User
 from survey.passwords import hash_password, policy_error
 
 UNIT_FIELDS = ("name", "category", "contact_name", "contact_phone")
@@ -20,20 +20,56 @@ def _require_unique(model, field: str, value: str, own_id: int | None, message: 
         raise DomainError(message, field=field)
 
 
-def create_unit(actor: User, **values) -> Unit:
+CONTACT_FIELDS = ("name", "phone", "email", "wecom_id", "dingtalk_id")
+
+
+def unit_contacts(unit: Unit) -> dict[str, UnitContact]:
+    """The unit's 分管领导 and 主要负责人 rows by role (those filled in)."""
+    return {c.role: c for c in db.session.scalars(select(UnitContact).where(UnitContact.unit_id == unit.id))}
+
+
+def set_contacts(unit: Unit, contacts: dict[str, dict[str, str]] | None) -> dict:
+    """Store the unit's 分管领导 / 主要负责人 (the reminder ladder's LEADER and HEAD): a role with
+    every field blank is removed. Returns {role.field: [old, new]} for the audit row."""
+    if contacts is None:
+        return {}
+    current = unit_contacts(unit)
+    changed = {}
+    for role in ContactRole:
+        values = {f: (contacts.get(role.value) or {}).get(f, "").strip() for f in CONTACT_FIELDS}
+        row = current.get(role.value)
+        if not any(values.values()):
+            if row is not None:
+                changed[role.value] = [row.name, None]
+                db.session.delete(row)
+            continue
+        if values["email"] and ("@" not in values["email"] or len(values["email"]) > 254):
+            raise DomainError("电子邮箱格式不正确", field=f"{role.value}_email")
+        if row is None:
+            row = UnitContact(unit_id=unit.id, role=role.value)
+            db.session.add(row)
+        changed.update({f"{role.value}.{k}": v for k, v in audit.changes(row, values).items()})
+    return changed
+
+
+def create_unit(actor: User, contacts: dict | None = None, **values) -> Unit:
     _require_unique(Unit, "name", values["name"], None, "已有同名单位")
     unit = Unit(**{k: values[k] for k in UNIT_FIELDS})
     db.session.add(unit)
     db.session.flush()
-    audit.record("unit_create", actor=actor, target=unit, details={k: values[k] for k in UNIT_FIELDS})
+    details = {k: values[k] for k in UNIT_FIELDS}
+    details.update(set_contacts(unit, contacts))
+    db.session.flush()
+    audit.record("unit_create", actor=actor, target=unit, details=details)
     return unit
 
 
-def update_unit(actor: User, unit: Unit, **values) -> dict:
+def update_unit(actor: User, unit: Unit, contacts: dict | None = None, **values) -> dict:
     _require_unique(Unit, "name", values["name"], unit.id, "已有同名单位")
     changed = audit.changes(unit, {k: values[k] for k in UNIT_FIELDS if k in values})
     if "is_disabled" in values:
         changed.update(audit.changes(unit, {"is_disabled": values["is_disabled"]}))
+    changed.update(set_contacts(unit, contacts))
     if changed:
         db.session.flush()
         audit.record("unit_update", actor=actor, target=unit, details=changed)

@@ -41,7 +41,10 @@ def unit_new():
 @form_view
 def unit_edit(unit_id: int):
     unit = queries.get_or_404(Unit, unit_id)
-    form = EditUnitForm(obj=unit)
+    # the contacts prefill the page only: a post says all of them (a field left out is blank)
+    contacts = {f"{role}_{f}": getattr(c, f) for role, c in operations.unit_contacts(unit).items()
+                for f in operations.CONTACT_FIELDS} if request.method == "GET" else None
+    form = EditUnitForm(obj=unit, data=contacts)
     ok, status = submit(form, lambda: operations.update_unit(
         current_user, unit, is_disabled=form.is_disabled.data, **_unit_values(form)))
     if ok:
@@ -53,7 +56,7 @@ def unit_edit(unit_id: int):
 def _unit_values(form: UnitForm) -> dict:
     return {"name": form.name.data.strip(), "category": form.category.data,
             "contact_name": (form.contact_name.data or "").strip(),
-            "contact_phone": (form.contact_phone.data or "").strip()}
+            "contact_phone": (form.contact_phone.data or "").strip(), "contacts": form.contact_values()}
 
 
 @bp.route("/units/import", methods=["GET", "POST"])

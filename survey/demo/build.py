@@ -141,6 +141,7 @@ def _assign_fates(d: District, rnd: Round, closed: int) -> None:
         carry_out(d, by_unit[p.unit_id], p, fates[p.id], until)
     _make_sure_of_colours(d, [p for p in problems if p.status not in FINAL])
     _featured_overdue(d, [p for p in problems if fates[p.id] == "open"])
+    _long_overdue(d, [p for p in problems if fates[p.id] == "open"])
 
 
 def _featured_fates(d: District, problems: list[Problem]) -> dict[int, str]:
@@ -174,3 +175,20 @@ def _featured_overdue(d: District, still_open: list[Problem]) -> None:
         if p.unit_id == unit_id and rules.warning(p, d.today) != "red" and p.found_on <= deadline:
             with acting_at(d.now - timedelta(hours=2)):
                 ACTIONS["set_deadline"](d.admin, p, None, deadline=deadline)
+
+
+LONG_OVERDUE_DAYS = 30  # past 逾期告诫 (5 working days) and 约谈通报 (10): the first reminder scan reaches the admin
+
+
+def _long_overdue(d: District, still_open: list[Problem]) -> None:
+    """One 待整改 problem of another unit is a month past its deadline, so that the first reminder
+    scan fires the ladder's 约谈/通报 step (the administrator's inbox and 待办 are not empty)."""
+    featured = next(u.unit.id for u in d.units if u.slug == FEATURED)
+    deadline = d.today - timedelta(days=LONG_OVERDUE_DAYS)
+    if any(p.deadline and p.deadline <= deadline for p in still_open):
+        return
+    target = next((p for p in sorted(still_open, key=lambda p: p.id)
+                   if p.unit_id != featured and p.found_on <= deadline), None)
+    if target:
+        with acting_at(d.now - timedelta(hours=2)):
+            ACTIONS["set_deadline"](d.admin, target, None, deadline=deadline)

@@ -20,6 +20,7 @@ from survey.models import (Photo, QuestionnaireVersion, Round, RoundUnit, Submis
 from survey.models.round import DEADLINE_DAYS_COLUMNS, DEFAULT_DEADLINE_DAYS
 from survey.permissions import can_edit_submission, can_reopen_submission
 from survey.questionnaires.cache import version_view
+from survey.reminders.defaults import create_default_ladder
 
 
 class DraftConflict(Conflict):
@@ -65,6 +66,7 @@ def create_round(actor: User, *, name: str, code: str, starts_on: date, ends_on:
     rnd.scope = [RoundUnit(unit=u, group_id=groups.get(u.id, u.group_id)) for u in units]
     db.session.add(rnd)
     db.session.flush()
+    create_default_ladder(rnd)
     audit.record("round_create", actor=actor, target=rnd, details={"units": len(units), "code": code})
     return rnd
 

@@ -12,6 +12,7 @@ from survey.filling.queries import progress_board, round_board, rounds_for
 from survey.ledger.queries import pending_clause, visible_to
 from survey.models import OPEN, Problem, ProblemStatus, Round, User
 from survey.notify.queries import count_failed
+from survey.reminders.queries import flagged_clause
 
 SHOWN = 5  # items listed under each count; the count links to all of them
 
@@ -76,6 +77,8 @@ def admin_todo(user: User, today: date, ungrouped: int) -> dict:
         "review": pending_review(user),
         "overdue": overdue(user, today),
         "no_deadline": problem_block(user, pending_clause("no_deadline"), (Problem.found_on,)),
+        # the ladder reached 约谈/通报 (a flag_admin step): the administrator acts
+        "flagged": problem_block(user, flagged_clause(), (Problem.deadline,)),
     }
     late = late_self_checks(user, today)
     # a late submission is shown (逾期提交, to look at) but waits for no decision: not in the total

@@ -60,7 +60,9 @@ BULK_ACTIONS = ("set_deadline", "set_category", "verify")
 
 # What the history shows for events that are not transitions someone takes on the problem's page.
 EVENT_LABELS = {"create": "登记问题", "close_on_site": "立行立改", "import": "导入",
-                "add_evidence": "上传佐证材料", "remove_evidence": "删除佐证材料"}
+                "add_evidence": "上传佐证材料", "remove_evidence": "删除佐证材料",
+                # the reminder scan (survey/reminders/scan.py): a ladder step reached people, with or without a notice
+                "remind": "督办提醒", "notice": "印发督办文书"}
 ACTION_LABELS = {**{t.name: t.label for t in TRANSITIONS.values()}, **EVENT_LABELS}
 
 

@@ -47,6 +47,9 @@ EVENT_LABELS = {
     "category_create": "新增问题类别",
     "category_update": "修改问题类别",
     "category_delete": "删除问题类别",
+    "calendar_day_add": "添加本地工作日例外",
+    "calendar_day_remove": "删除本地工作日例外",
+    "ladder_update": "修改督办阶梯",
 }
 
 

@@ -133,6 +133,9 @@ class LadderFiring(Base):
     deadline: Mapped[date] = mapped_column(Date)              # the deadline the step was counted from
     due_on: Mapped[date] = mapped_column(Date)                # the day the step fell due
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # True: the step fell due together with a later one (a first scan of a long-overdue problem) and
+    # was recorded without sending, so that only the latest due step reaches people
+    skipped: Mapped[bool] = mapped_column(default=False)
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
 
     step: Mapped[LadderStep] = relationship()

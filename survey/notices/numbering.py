@@ -68,3 +68,39 @@ def issue_notice(rnd: Round, kind: str, unit_id: int, *, problem_id: int | None 
     db.session.add(notice)
     db.session.flush()
     return notice
+
+
+def reserve_seqs(round_id: int, kind: str, count: int) -> int:
+    """Reserve count consecutive numbers of this kind in this round at once; returns the first. The
+    same counter row as next_seq, bumped by count in one UPDATE (for the reminder scan's batches)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(NoticeCounter).values(round_id=round_id, kind=kind, last_seq=0)
+                       .on_conflict_do_nothing(index_elements=["round_id", "kind"]))
+    db.session.execute(update(NoticeCounter)
+                       .where(NoticeCounter.round_id == round_id, NoticeCounter.kind == kind)
+                       .values(last_seq=NoticeCounter.last_seq + count))
+    last = db.session.execute(select(NoticeCounter.last_seq).where(
+        NoticeCounter.round_id == round_id, NoticeCounter.kind == kind)).scalar_one()
+    return last - count + 1
+
+
+def issue_notices(rnd: Round, kind: str, items: list[dict], *, issued_by_id: int | None = None,
+                  on: date | None = None) -> int:
+    """Issue many notices of one kind in one round (flushes, never commits): numbered in the order of
+    items, exactly as that many issue_notice calls would number them. Each item: unit_id, and optionally
+    problem_id, step_id, body, facts. One counter update and one bulk INSERT (executemany); returns the
+    first number: item i has number first + i."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    if not items:
+        return 0
+    day = on or clock.today()
+    first = reserve_seqs(rnd.id, kind, len(items))
+    now = clock.utcnow()
+    rows = [{"round_id": rnd.id, "kind": kind, "seq": first + i, "number": format_number(rnd.code, kind, first + i),
+             "unit_id": it["unit_id"], "problem_id": it.get("problem_id"), "step_id": it.get("step_id"),
+             "title": NOTICE_KINDS[kind].title, "body": it.get("body", ""), "facts": dict(it.get("facts") or {}),
+             "issued_on": day, "issued_at": now, "issued_by_id": issued_by_id} for i, it in enumerate(items)]
+    from sqlalchemy import insert as core_insert
+    db.session.execute(core_insert(Notice), rows)
+    return first

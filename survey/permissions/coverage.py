@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey.extensions import db
@@ -29,6 +29,15 @@ def covering_group_id(round_id: int | None, unit_id: int, round_unit: RoundUnit 
             return round_unit.group_id
     unit = db.session.get(Unit, unit_id)
     return unit.group_id if unit is not None else None
+
+
+def covering_group_column(round_col, unit_col) -> ColumnElement:
+    """The SQL form of covering_group_id, for set-based work over many (round, unit) rows (the
+    reminder scan): the round's assignment, else the unit's current group."""
+    assigned = (select(RoundUnit.group_id).where(RoundUnit.round_id == round_col, RoundUnit.unit_id == unit_col)
+                .correlate_except(RoundUnit).scalar_subquery())
+    own = select(Unit.group_id).where(Unit.id == unit_col).correlate_except(Unit).scalar_subquery()
+    return func.coalesce(assigned, own)
 
 
 def covers(user, round_id: int | None, unit_id: int, round_unit: RoundUnit | None = None) -> bool:
