@@ -3,9 +3,8 @@ tasks it runs (their times are in survey/jobs/schedule.py). Everything that used
 request but is not the request's business lives here: the sweeps, audit pruning, SQLite ANALYZE.
 
 Each periodic task runs under its Huey lock (jobs.periodic), so two workers never run one at once;
-the reminder scan and the delivery of pending messages belong to modules written for issue 14
-elsewhere (survey.reminders.scan, survey.notify.delivery): imported when the task runs, and skipped
-with a log line while they do not exist."""
+the reminder scan (survey.reminders.scan) and the delivery of pending messages (survey.notify.delivery)
+are their features' plain functions, which commit their own transactions."""
 from __future__ import annotations
 
 import importlib
@@ -21,6 +20,8 @@ from survey.database import refresh_statistics, writing
 from survey.export import jobs as export_jobs
 from survey.export import operations as export_operations
 from survey.extensions import db
+from survey.notify.delivery import deliver_pending as deliver_messages
+from survey.reminders.scan import run_scan
 
 log = logging.getLogger("survey.worker")
 # Modules whose tasks the worker must know besides the ones imported by the app (comma-separated
@@ -64,25 +65,14 @@ def prune_audit() -> int:
     return maintenance.prune_audit(max(190, int(current_app.config["AUDIT_RETENTION_DAYS"])))
 
 
-def _optional(module: str, function: str):
-    """module.function, or None (logged) while that module is not written yet."""
-    try:
-        return getattr(importlib.import_module(module), function)
-    except ImportError:
-        log.info("%s.%s is not available yet: skipped", module, function)
-        return None
-
-
 @jobs.periodic("reminder_scan")
 def reminder_scan():
-    run_scan = _optional("survey.reminders.scan", "run_scan")
-    return run_scan() if run_scan else None
+    return run_scan()
 
 
 @jobs.periodic("deliver_pending")
 def deliver_pending():
-    deliver = _optional("survey.notify.delivery", "deliver_pending")
-    return deliver() if deliver else None
+    return deliver_messages()
 
 
 def load_task_modules() -> list[str]:
