@@ -149,7 +149,7 @@ def register_hooks(app: Flask) -> None:
         h["X-Request-ID"] = g.get("request_id", "")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        cached_file = request.endpoint in ("assets", "filling.photo", "ledger.evidence_file") \
+        cached_file = request.endpoint in CACHED_FILES \
             and response.status_code in (200, 206, 304)  # files: cached privately; their errors not
         if not cached_file:
             response.headers["Cache-Control"] = "no-store"
@@ -162,6 +162,9 @@ def register_hooks(app: Flask) -> None:
 
 # Every feature is wired the same way: survey/<feature>/blueprint.py holds its `bp`, its views*.py
 # modules add the routes (and any template helpers the feature owns) to it.
+# Endpoints serving files a browser may keep (each sets its own private Cache-Control).
+CACHED_FILES = ("assets", "filling.photo", "filling.photo_thumb", "ledger.evidence_file", "ledger.evidence_thumb")
+
 FEATURES = ("home", "dashboard", "auth", "admin", "questionnaires", "filling", "ledger", "export", "links",
             "visits", "calendar", "reminders", "notices", "inbox", "notify")
 

@@ -7,6 +7,8 @@ import re
 import struct
 import unicodedata
 import warnings
+from contextlib import contextmanager
+from typing import Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -17,6 +19,11 @@ MAX_PIXELS = 40_000_000
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "MPO": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"),
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = {ext: mime for ext, mime in FORMATS.values()}
+OPENABLE = ["JPEG", "PNG", "WEBP"]
+# What Pillow's decoders raise on bad data
+BAD_DATA = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError,
+            TypeError)
+THUMB_QUALITY = 78
 
 NOT_AN_IMAGE = "文件不是有效的图片"
 
@@ -65,6 +72,24 @@ def _has_metadata(image: Image.Image) -> bool:
     return bool(getattr(image, "text", None))  # PNG text chunks
 
 
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Pillow's failures as DomainError: too many pixels (a decompression bomb) or not a whole image."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DomainError("图片尺寸过大") from None
+    except BAD_DATA as exc:
+        raise DomainError(NOT_AN_IMAGE) from exc
+
+
+def _check_pixels(image: Image.Image) -> None:
+    if image.width * image.height > MAX_PIXELS:
+        raise DomainError("图片尺寸过大")
+
+
 def inspect_image(data: bytes) -> tuple[bytes, str, int, int]:
     """Decode data fully and return (bytes to store, format, width, height).
 
@@ -72,21 +97,13 @@ def inspect_image(data: bytes) -> tuple[bytes, str, int, int]:
     XMP, IPTC, comments, text: GPS position, device, author), extra frames or trailing bytes are
     re-encoded without them, upright per their EXIF orientation; a plain image (what a phone's
     canvas makes) is kept byte for byte, so its SHA-256 is the sender's."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"]) as probe:
-                fmt = probe.format
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise DomainError("图片尺寸过大")
-                probe.verify()
-            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
-            image.load()  # full decode: truncated or corrupt data fails here
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DomainError("图片尺寸过大") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error,
-            IndexError, TypeError) as exc:  # what Pillow's decoders raise on bad data
-        raise DomainError(NOT_AN_IMAGE) from exc
+    with _decoding():
+        with Image.open(io.BytesIO(data), formats=OPENABLE) as probe:
+            fmt = probe.format
+            _check_pixels(probe)
+            probe.verify()
+        image = Image.open(io.BytesIO(data), formats=OPENABLE)
+        image.load()  # full decode: truncated or corrupt data fails here
     with image:
         if fmt not in FORMATS:
             raise DomainError(NOT_AN_IMAGE)
@@ -114,3 +131,25 @@ def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, str, int, int]:
             upright = upright.convert("RGBA" if alpha else "RGB")
         upright.save(out, "WEBP", quality=90, icc_profile=keep.get("icc_profile"))
     return out.getvalue(), fmt, upright.width, upright.height
+
+
+def thumbnail(data: bytes, box: int) -> bytes:
+    """A small JPEG of an image: at most box × box pixels, upright per its EXIF orientation, no
+    metadata, transparency on white. The limits of inspect_image (formats, MAX_PIXELS, a whole
+    image); DomainError for anything else, never another exception."""
+    with _decoding():
+        with Image.open(io.BytesIO(data), formats=OPENABLE) as image:
+            _check_pixels(image)
+            image.draft("RGB", (box, box))  # JPEG: decode at 1/2 to 1/8 scale, still >= box
+            icc = image.info.get("icc_profile")
+            small = ImageOps.exif_transpose(image)  # decodes (truncated data fails here)
+        small.thumbnail((box, box), Image.Resampling.LANCZOS)
+        if small.mode in ("RGBA", "LA", "PA") or (small.mode == "P" and "transparency" in small.info):
+            rgba = small.convert("RGBA")
+            small = Image.new("RGB", rgba.size, (255, 255, 255))
+            small.paste(rgba, mask=rgba.getchannel("A"))
+        elif small.mode not in ("RGB", "L"):
+            small = small.convert("RGB")
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True, icc_profile=icc)
+    return out.getvalue()

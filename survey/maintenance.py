@@ -1,12 +1,13 @@
 """flask --app app <command> for operators: verify-audit, prune-audit, backup, restore, sweep-orphans."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from survey import audit, audit_chain, backup
+from survey import audit, audit_chain, backup, thumbnails
 from survey.database import writing
 from survey.extensions import db
 from survey.storage import get_storage
@@ -24,6 +25,7 @@ def sweep_orphans(min_age: int = 3600) -> int:
     """Uploaded files no row points to (uploads cut off half way, crashed workers), and partial
     writes, older than min_age seconds: `flask sweep-orphans` and the worker's nightly task."""
     removed = photos.sweep_orphans(min_age) + evidence.sweep_orphans(min_age)
+    removed += thumbnails.sweep_orphans(min_age, time.time())  # after the files they were made of
     removed += get_storage().discard_partial(min_age)
     db.session.rollback()
     return removed

@@ -417,7 +417,8 @@ def test_partial_lists_files_and_offers_what_the_user_may_do(app, db, world, fol
     doc = upload_one(app, world["users"]["checker"], problem, docx_bytes(), "核查记录.docx")
     problem = db.session.get(Problem, problem.id)
     html = render_partial(app, world["users"]["unit"], problem)
-    assert f'<img src="/ledger/evidence/{photo["id"]}"' in html and "核查记录.docx" in html
+    assert f'<a href="/ledger/evidence/{photo["id"]}"' in html and "核查记录.docx" in html
+    assert f'<img src="/ledger/evidence/{photo["id"]}/thumb?v={photo["sha256"][:16]}"' in html  # not the file
     assert f'action="/ledger/{problem.id}/evidence"' in html and 'enctype="multipart/form-data"' in html
     assert 'accept="image/*,.pdf,.docx,.xlsx"' in html and "multiple" in html and "capture" not in html
     assert 'name="csrf_token"' in html and "20 MB" in html
@@ -429,3 +430,60 @@ def test_partial_lists_files_and_offers_what_the_user_may_do(app, db, world, fol
     assert "上传佐证材料" not in html and "/delete" not in html and "门口.jpg" in html
     html = render_partial(app, world["users"]["admin"], problem)
     assert "上传佐证材料" in html and html.count("/delete") == 2
+
+
+# --- thumbnails -----------------------------------------------------------------------------
+
+def test_an_image_gets_a_small_thumbnail_cached_as_content(app, db, world, folder):
+    big = image_bytes("PNG", size=(1200, 900))
+    problem = new_problem(db, world, "in_progress")
+    body = upload_one(app, world["users"]["unit"], problem, big, "现场.png")
+    assert body["thumb_url"] == f"/ledger/evidence/{body['id']}/thumb?v={body['sha256'][:16]}"
+    resp = Client(app, world["users"]["checker"]).client.get(body["thumb_url"])
+    assert resp.status_code == 200 and resp.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(resp.data)).size == (144, 108) and len(resp.data) < 8000
+    assert resp.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert resp.headers["ETag"].strip('"') == f"{body['sha256'][:16]}-144"
+    assert sorted(p.name for p in (folder.parent / "thumbs").iterdir()) == [f"evidence-{files(folder)[0]}-144.jpg"]
+    before = db.session.scalar(select(func.count()).select_from(ProblemEvent))
+    from survey.models import AuditLog
+    downloads = db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.event == "evidence_download"))
+    Client(app, world["users"]["unit"]).client.get(body["thumb_url"])
+    assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.event == "evidence_download")) == downloads
+    assert db.session.scalar(select(func.count()).select_from(ProblemEvent)) == before
+
+
+def test_a_document_has_no_thumbnail_but_an_icon(app, db, world, folder):
+    problem = new_problem(db, world, "in_progress")
+    doc = upload_one(app, world["users"]["unit"], problem, PDF, "整改报告.pdf")
+    assert doc["thumb_url"] is None
+    assert Client(app, world["users"]["unit"]).client.get(f"/ledger/evidence/{doc['id']}/thumb").status_code == 404
+    html = render_partial(app, world["users"]["unit"], db.session.get(Problem, problem.id))
+    assert "<img" not in html and re.search(r"icons\.\w+\.svg#log", html) and "整改报告.pdf" in html
+
+
+@pytest.mark.parametrize("role, status", [("unit", 200), ("checker", 200), ("admin", 200), ("other_unit", 404),
+                                          ("other_inspector", 404)])
+def test_a_thumbnail_is_shown_to_whoever_may_open_the_file(app, db, world, folder, role, status):
+    problem = new_problem(db, world, "in_progress")
+    body = upload_one(app, world["users"]["unit"], problem, image_bytes(), "现场.jpg")
+    client = Client(app, world["users"][role]).client
+    assert client.get(body["url"]).status_code == status
+    assert client.get(body["thumb_url"]).status_code == status
+
+
+def test_a_truncated_stored_image_gets_a_placeholder_and_deleting_removes_the_thumbnail(app, db, world, folder):
+    problem = new_problem(db, world, "in_progress")
+    body = upload_one(app, world["users"]["unit"], problem, image_bytes(size=(300, 200)), "现场.jpg")
+    client = Client(app, world["users"]["unit"])
+    assert client.client.get(body["thumb_url"]).status_code == 200
+    stored = folder / files(folder)[0]
+    good = stored.read_bytes()
+    stored.write_bytes(good[:700])
+    (folder.parent / "thumbs" / f"evidence-{stored.name}-144.jpg").unlink()
+    resp = client.client.get(body["thumb_url"])
+    assert resp.status_code == 302 and "no-thumb" in resp.headers["Location"]
+    stored.write_bytes(good)
+    assert client.client.get(body["thumb_url"]).status_code == 200
+    assert client.delete(body["id"]).status_code == 200
+    assert list((folder.parent / "thumbs").iterdir()) == []

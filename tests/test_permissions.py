@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/submissions/<int:submission_id>/photos"): (LOGIN, 400, 400, 400),
     # photo ids here point nowhere; tests/test_photos.py checks real photos across units and groups
     ("GET", "/photos/<int:photo_id>"): (LOGIN, 404, 404, 404),
+    ("GET", "/photos/<int:photo_id>/thumb"): (LOGIN, 404, 404, 404),
     ("POST", "/photos/<int:photo_id>/delete"): (LOGIN, 404, 404, 404),
     # visit tools (issue 7): the liaison is refused even for its own unit (404, audited); tests/test_visits.py
     # checks other groups and units
@@ -130,6 +131,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("POST", "/ledger/bulk"): (LOGIN, 403, 403, 303),
     # evidence ids here point nowhere; tests/test_evidence.py checks real files across units and groups
     ("GET", "/ledger/evidence/<int:evidence_id>"): (LOGIN, 404, 404, 404),
+    ("GET", "/ledger/evidence/<int:evidence_id>/thumb"): (LOGIN, 404, 404, 404),
     ("POST", "/ledger/<int:problem_id>/evidence"): (LOGIN, 303, 303, 303),
     ("POST", "/ledger/evidence/<int:evidence_id>/delete"): (LOGIN, 404, 404, 404),
     # numbered notices (issue 14): whoever sees the problem; tests/test_notices.py checks other units and groups

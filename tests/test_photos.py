@@ -485,3 +485,70 @@ def test_a_client_id_is_bound_to_its_question_and_deletes_are_audited(app, db, w
     assert phone.delete(first.get_json()["id"]).status_code == 200
     log = db.session.scalars(select(AuditLog).where(AuditLog.event == "photo_delete")).one()
     assert log.actor_id == world.inspector.id and log.details["submission_id"] == world.visit
+
+
+# --- thumbnails -----------------------------------------------------------------------------
+
+def thumb_of(resp) -> Image.Image:
+    assert resp.status_code == 200 and resp.mimetype == "image/jpeg", resp.status_code
+    image = Image.open(io.BytesIO(resp.data))
+    assert image.format == "JPEG"
+    return image
+
+
+def test_a_photo_thumbnail_is_small_made_once_and_cached_as_content(app, db, world, updir):
+    big = image_bytes("JPEG", size=(1600, 1200), quality=95)
+    phone = Phone(app, world.liaison)
+    body = phone.upload(world.self_check, big).get_json()
+    assert body["thumb_url"] == f"/photos/{body['id']}/thumb?v={body['sha256'][:16]}"
+    resp = phone.get(body["thumb_url"])
+    image = thumb_of(resp)
+    assert image.size == (192, 144) and len(resp.data) < len(big) / 10
+    assert resp.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert resp.headers["ETag"].strip('"') == f"{body['sha256'][:16]}-192"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    thumbs = sorted(p.name for p in (updir.parent / "thumbs").iterdir())
+    assert thumbs == [f"photos-{files(updir)[0]}-192.jpg"]  # kept in the storage, beside nothing else
+    again = phone.client.get(body["thumb_url"], headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+    stale = phone.get(f"/photos/{body['id']}/thumb?v=0000")  # not this content: an hour, not a year
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "private, max-age=3600"
+
+
+def test_a_photo_thumbnail_is_upright(app, db, world, updir):
+    """A photo stored with EXIF orientation 6 (as a file put there by an earlier release)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    body = Phone(app, world.liaison).upload(world.self_check, image_bytes("JPEG", size=(400, 200))).get_json()
+    (updir / files(updir)[0]).write_bytes(image_bytes("JPEG", size=(400, 200), exif=exif))
+    assert thumb_of(Phone(app, world.liaison).get(body["thumb_url"])).size == (96, 192)
+
+
+@pytest.mark.parametrize("who, status", [
+    ("liaison", 200), ("inspector", 200), ("admin", 200), ("other_liaison", 404), ("stranger", 403),
+])
+def test_who_may_see_a_photo_thumbnail(app, db, world, uploaded, who, status):
+    assert Phone(app, getattr(world, who)).get(f"/photos/{uploaded[0]}/thumb").status_code == status
+
+
+@pytest.mark.parametrize("hostile", [png_declaring(20_000, 20_000), image_bytes("JPEG", size=(300, 200))[:900],
+                                     b"<svg xmlns='http://www.w3.org/2000/svg'/>"])
+def test_a_hostile_stored_file_gets_a_placeholder_not_a_500(app, db, world, uploaded, updir, hostile):
+    (updir / files(updir)[0]).write_bytes(hostile)
+    resp = Phone(app, world.liaison).get(f"/photos/{uploaded[0]}/thumb")
+    assert resp.status_code == 302 and "no-thumb" in resp.headers["Location"]
+    assert not (updir.parent / "thumbs").exists() or not list((updir.parent / "thumbs").iterdir())
+
+
+def test_deleting_a_photo_deletes_its_thumbnail(app, db, world, uploaded, updir):
+    phone = Phone(app, world.liaison)
+    assert phone.get(f"/photos/{uploaded[0]}/thumb").status_code == 200
+    assert len(list((updir.parent / "thumbs").iterdir())) == 1
+    assert phone.delete(uploaded[0]).status_code == 200
+    assert list((updir.parent / "thumbs").iterdir()) == []
+    assert phone.get(f"/photos/{uploaded[0]}/thumb").status_code == 404
+
+
+def test_the_self_check_page_shows_thumbnails_not_the_files(app, db, world, uploaded):
+    html = Phone(app, world.liaison).client.get(f"/submissions/{world.self_check}").get_data(as_text=True)
+    assert f"/photos/{uploaded[0]}/thumb?v={sha(uploaded[1])[:16]}" in html

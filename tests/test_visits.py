@@ -290,7 +290,9 @@ def test_pack_and_report_show_every_kind_of_answer_photos_and_problems(app, type
     assert "农业农村局上门问诊报告" in report and "张督导" in report and "第一督导组" in report
     for text in ANSWER_TEXTS:
         assert text in report, text
-    assert f'src="/photos/{photo.id}"' in report and client.get(f"/photos/{photo.id}").status_code == 200
+    assert f'href="/photos/{photo.id}"' in report and client.get(f"/photos/{photo.id}").status_code == 200
+    thumb = f"/photos/{photo.id}/thumb?v={photo.sha256[:16]}"  # the thumbnail, not the file
+    assert f'src="{thumb}"' in report.replace("&amp;", "&") and client.get(thumb).mimetype == "image/jpeg"
     found = list(db.session.scalars(select(Problem).where(Problem.submission_id == visit.id)))
     assert len(found) == 5                                  # p1, lvl, ta ×2, sc
     for p in found:

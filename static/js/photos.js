@@ -185,7 +185,7 @@
       var q = form.querySelector(".q-photo[data-name='" + questionName + "']");
       if (!q) { return; }
       (photos || []).forEach(function (p) {
-        var it = thumb(q, p.url, p.name);
+        var it = thumb(q, p.thumb_url || p.url, p.name);
         it.id = p.id; it.deleteUrl = p.delete_url || "/photos/" + p.id + "/delete";
         setState(it, "done", "已上传");
       });

@@ -23,6 +23,7 @@ from survey.filling.operations import check_round_open
 from survey.models import Photo, Submission, User
 from survey.permissions import can_edit_submission, can_view_submission
 from survey.storage import get_storage, key_for, sweep
+from survey import thumbnails
 
 DEFAULT_MAX_PHOTOS = 3
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -139,6 +140,7 @@ def delete_photo(actor: User, photo: Photo) -> None:
     db.session.flush()
     db.session.expire(submission, ["photos"])
     get_storage().delete(key)
+    thumbnails.discard(key)
 
 
 def sweep_orphans(older_than_seconds: int = 3600) -> int:

@@ -23,6 +23,7 @@ from survey.ledger import creation
 from survey.ledger.operations import scope_of
 from survey.models import FINAL, OPEN, Evidence, Problem, ProblemEvent, ProblemStatus, User
 from survey.storage import get_storage, key_for, sweep
+from survey import thumbnails
 from survey.permissions import ADMIN, CHECKER, UNIT, roles_of
 from survey.models.problem import status_label
 
@@ -248,6 +249,7 @@ def remove_evidence(actor: User, evidence: Evidence) -> None:
     db.session.flush()
     db.session.expire(problem, ["evidence", "events"])
     get_storage().delete(key)
+    thumbnails.discard(key)
 
 
 def sweep_orphans(older_than_seconds: int = 3600) -> int:

@@ -18,6 +18,7 @@ from survey.models import Evidence
 from survey.viewutil import committing, end_reading, json_refusal, reads_first
 from survey.permissions import login_required
 from survey.storage import get_storage
+from survey import thumbnails
 
 NO_FILE = "请选择要上传的文件"
 
@@ -30,12 +31,18 @@ def _template_helpers(state) -> None:
     state.app.add_template_filter(ev.human_size, "human_size")
     state.app.add_template_global(ev.KIND_LABELS, "evidence_kind_labels")
     state.app.add_template_global(ev.IMAGE_KINDS, "evidence_image_kinds")
+    state.app.add_template_global(thumb_url, "evidence_thumb_url")
+
+
+def thumb_url(row: Evidence) -> str:
+    return url_for("ledger.evidence_thumb", evidence_id=row.id, v=thumbnails.version(row.sha256))
 
 
 def evidence_json(row: Evidence) -> dict:
     return {"id": row.id, "url": url_for("ledger.evidence_file", evidence_id=row.id),
             "delete_url": url_for("ledger.delete_evidence", evidence_id=row.id), "name": row.original_name,
-            "kind": row.kind, "size": row.size, "sha256": row.sha256}
+            "kind": row.kind, "size": row.size, "sha256": row.sha256,
+            "thumb_url": thumb_url(row) if ev.is_image(row) else None}
 
 
 def _visible_evidence_or_404(evidence_id: int):
@@ -76,6 +83,19 @@ def evidence_file(evidence_id: int):
     resp.headers["Cache-Control"] = "private, max-age=3600"  # never a shared cache
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+@bp.route("/evidence/<int:evidence_id>/thumb")
+@login_required
+def evidence_thumb(evidence_id: int):
+    """A 144 px JPEG of an image (see survey/thumbnails.py), for those who may open the file; 404
+    for a document (the page shows an icon). A preview, not a download: not in the audit log."""
+    row, _ = _visible_evidence_or_404(evidence_id)
+    if not ev.is_image(row):
+        abort(404)
+    key, sha256, stem = ev.evidence_key(row), row.sha256, images.name_stem(row.original_name) or "佐证材料"
+    end_reading()  # a first request decodes the image: no transaction held meanwhile
+    return thumbnails.send(key, thumbnails.SMALL, sha256, f"{stem}-缩略图.jpg")
 
 
 @bp.route("/<int:problem_id>/evidence", methods=["POST"])

@@ -17,7 +17,7 @@ from typing import BinaryIO, Iterator
 
 from flask import Response
 
-NAMESPACES = ("photos", "evidence", "exports", "doctemplates")
+NAMESPACES = ("photos", "evidence", "exports", "doctemplates", "thumbs")
 NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 CHUNK = 1 << 20
 

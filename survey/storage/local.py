@@ -1,5 +1,6 @@
 """Files on the local disk, in the instance folder's layout of earlier releases: photos in
-uploads/, evidence in evidence/, export files in exports/, each flat under its random name."""
+uploads/, evidence in evidence/, export files in exports/, each flat under its random name;
+thumbnails of photos and evidence (derived, made again when missing) in thumbs/."""
 from __future__ import annotations
 
 import os
@@ -15,7 +16,8 @@ from flask import Response, abort, send_file
 from survey.storage.base import Entry, Storage, check_key, check_prefix, valid_name
 
 # namespace -> folder under the root (photos kept the folder name they have always had)
-FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports", "doctemplates": "doctemplates"}
+FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports", "doctemplates": "doctemplates",
+           "thumbs": "thumbs"}
 TEMP_PREFIX = ".tmp-"
 
 

@@ -53,6 +53,7 @@ def check_report_pdf(page, problems, label):
     assert len(pages) >= 2, f"{label}: the report should run over pages, got {len(pages)}"
     assert "农业农村局上门问诊报告" in pages[0], f"{label}: no title on page one"
     assert "督导组成员签字" in pages[-1] and "台账" not in pages[0], f"{label}: print shows the menus or no signatures"
+    assert pages[-1].index("督导组成员签字") >= 20, f"{label}: the signatures stand alone on the last page"
     for p in problems:
         holding = [i for i, text in enumerate(pages) if p.code in text]
         assert holding, f"{label}: {p.code} missing from the PDF"
