@@ -17,7 +17,7 @@ from typing import BinaryIO, Iterator
 
 from flask import Response
 
-NAMESPACES = ("photos", "evidence", "exports")
+NAMESPACES = ("photos", "evidence", "exports", "imports")
 NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 CHUNK = 1 << 20
 
@@ -95,6 +95,10 @@ class Storage(ABC):
     def send(self, key: str, *, mimetype: str, download_name: str, as_attachment: bool,
              etag: str | None = None, max_age: int | None = None) -> Response:
         """A response serving the file (conditional requests and ranges answered); 404 if missing."""
+
+    def check(self) -> str | None:
+        """None when the storage can be used; else why not (for /healthz and the operator)."""
+        return None
 
     def put(self, key: str, data: bytes | BinaryIO) -> int:
         """Store bytes or the rest of a binary stream under key, atomically; returns the size."""

@@ -15,7 +15,7 @@ from flask import Response, abort, send_file
 from survey.storage.base import Entry, Storage, check_key, check_prefix, valid_name
 
 # namespace -> folder under the root (photos kept the folder name they have always had)
-FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports"}
+FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports", "imports": "imports"}
 TEMP_PREFIX = ".tmp-"
 
 
