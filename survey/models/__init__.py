@@ -3,6 +3,7 @@ from survey.models.audit import AuditLog
 from survey.models.base import Base
 from survey.models.category import DEFAULT_CATEGORIES, FALLBACK_CATEGORY, ProblemCategory
 from survey.models.group import SupervisionGroup, group_members
+from survey.models.imports import ImportClaim
 from survey.models.jobs import JOB_STATUS_LABELS, ExportJob, JobStatus
 from survey.models.link import UnitLink
 from survey.models.questionnaire import (
@@ -25,7 +26,7 @@ __all__ = [
     "group_members", "KIND_LABELS", "TYPE_LABELS", "Question", "Questionnaire", "QuestionnaireKind",
     "QuestionnaireVersion", "QuestionType", "Section", "VersionState", "Evidence", "Photo", "Problem", "ProblemEvent",
     "Round", "RoundUnit", "Submission", "SubmissionKind", "SubmissionState",
-    "DEFAULT_CATEGORIES", "FALLBACK_CATEGORY", "ProblemCategory", "JOB_STATUS_LABELS", "ExportJob", "JobStatus",
+    "DEFAULT_CATEGORIES", "FALLBACK_CATEGORY", "ProblemCategory", "JOB_STATUS_LABELS", "ExportJob", "JobStatus", "ImportClaim",
     "UnitLink", "Audience", "CalendarDay", "Channel", "ChannelKind", "ContactRole", "DayKind", "Delivery",
     "DeliveryAttempt", "DeliveryStatus", "LadderFiring", "LadderStep", "LadderTarget", "Message", "Notice",
     "NoticeCounter", "UnitContact", "FINAL", "OPEN", "ProblemSource", "ProblemStatus", "code_sort_key", "close_rate",

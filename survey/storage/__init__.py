@@ -14,10 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
 
-from survey.storage.base import NAMESPACES, Entry, InvalidKey, Storage, check_key, key_for
+from survey.storage.base import NAMESPACES, Entry, InvalidKey, Storage, StorageUnavailable, check_key, key_for
 from survey.storage.local import LocalStorage
 
-__all__ = ["NAMESPACES", "Entry", "InvalidKey", "Storage", "LocalStorage", "check_key", "key_for",
+__all__ = ["NAMESPACES", "Entry", "InvalidKey", "Storage", "StorageUnavailable", "LocalStorage", "check_key", "key_for",
            "from_url", "get_storage", "init_storage", "sweep"]
 
 

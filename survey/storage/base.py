@@ -26,6 +26,13 @@ class InvalidKey(ValueError):
     """A key outside the allowed shape: a programming error, never user input taken as is."""
 
 
+class StorageUnavailable(RuntimeError):
+    """The store cannot be reached or refuses the request (a missing bucket, no write permission):
+    answered as a 503 with MESSAGE (survey/errors.py); the detail is for the log."""
+
+    MESSAGE = "文件存储暂时无法访问，请稍后重试。已选的照片和文件仍保存在本机，会自动重新上传。"
+
+
 @dataclass(frozen=True)
 class Entry:
     """One stored file, as list() reports it (modified: seconds since the epoch)."""

@@ -93,6 +93,10 @@ class LocalStorage(Storage):
         except FileNotFoundError:  # deleted between the check and the open
             abort(404)
 
+    def check(self) -> str | None:
+        folder = self.root if self.root.exists() else self.root.parent
+        return None if os.access(folder, os.W_OK | os.X_OK) else f"文件目录 {folder} 不可写"
+
     def _entries(self, namespace: str, temporary: bool = False) -> list[os.DirEntry]:
         """Plain files of a namespace's folder (no folders, no links); only temporary ones if asked."""
         try:

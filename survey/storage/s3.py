@@ -31,19 +31,31 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, abort, redirect, request, send_file
 
-from survey.storage.base import NAMESPACES, Entry, Storage, check_key, check_prefix, valid_name
+from survey.storage.base import (
+    NAMESPACES, Entry, Storage, StorageUnavailable, check_key, check_prefix, valid_name)
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (but for the last); one part is held in memory
 MISSING = {"404", "NoSuchKey", "NotFound"}
 SERVE_MODES = ("stream", "presign")
 
 
-class StorageUnavailable(RuntimeError):
-    """The store could not be reached or refused the request; the message is for the operator."""
-
-
 def _missing(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code", "")) in MISSING
+
+
+@contextmanager
+def _guarded(what: str) -> Iterator[None]:
+    """Any failure of the store but a missing key (which callers see as FileNotFoundError or None)
+    becomes StorageUnavailable: a 503 with a clear message, never a 500."""
+    try:
+        yield
+    except ClientError as exc:
+        if _missing(exc):
+            raise
+        code = exc.response.get("Error", {}).get("Code", "?")
+        raise StorageUnavailable(f"S3 {what} refused: {code}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"S3 {what} failed: {exc.__class__.__name__}") from exc
 
 
 class S3Storage(Storage):
@@ -91,7 +103,8 @@ class S3Storage(Storage):
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:
         name = self._object(key)
-        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=name)["UploadId"]
+        with _guarded("write"):
+            upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=name)["UploadId"]
         out = _PartWriter(self.client, self.bucket, name, upload_id, self.part_size)
         try:
             yield out
@@ -103,19 +116,24 @@ class S3Storage(Storage):
     def discard_partial(self, older_than_seconds: float, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - older_than_seconds
         removed = 0
-        for namespace in NAMESPACES:
-            prefix = self._object(f"{namespace}/x")[:-1]
-            for page in self.client.get_paginator("list_multipart_uploads").paginate(
-                    Bucket=self.bucket, Prefix=prefix):
-                for upload in page.get("Uploads", []):
-                    if upload["Initiated"].timestamp() <= cutoff:
-                        try:
-                            self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                               UploadId=upload["UploadId"])
-                            removed += 1
-                        except ClientError as exc:
-                            if not _missing(exc) and "NoSuchUpload" not in str(exc):
-                                raise
+        with _guarded("list uploads"):
+            for namespace in NAMESPACES:
+                removed += self._abort_older(namespace, cutoff)
+        return removed
+
+    def _abort_older(self, namespace: str, cutoff: float) -> int:
+        removed, prefix = 0, self._object(f"{namespace}/x")[:-1]
+        for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"].timestamp() > cutoff:
+                    continue  # may still be in progress on some host
+                try:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+                    removed += 1
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":  # another host won
+                        raise
         return removed
 
     # --- reading -------------------------------------------------------------------------------
@@ -123,7 +141,8 @@ class S3Storage(Storage):
     def open(self, key: str) -> BinaryIO:
         name = self._object(key)
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
+            with _guarded("read"):
+                return self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
         except ClientError as exc:
             if _missing(exc):
                 raise FileNotFoundError(key) from exc
@@ -131,7 +150,8 @@ class S3Storage(Storage):
 
     def _head(self, key: str) -> dict | None:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+            with _guarded("head"):
+                return self.client.head_object(Bucket=self.bucket, Key=self._object(key))
         except ClientError as exc:
             if _missing(exc):
                 return None
@@ -144,15 +164,18 @@ class S3Storage(Storage):
     def delete(self, key: str) -> bool:
         if self._head(key) is None:
             return False
-        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        with _guarded("delete"):
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
         return True
 
     def list(self, prefix: str) -> Iterator[Entry]:
         namespace = check_prefix(prefix)
         base = self._object(f"{namespace}/x")[:-1]
         start = prefix.partition("/")[2]
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                         Prefix=base + start):
+        with _guarded("list"):
+            pages = list(self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                              Prefix=base + start))
+        for page in pages:
             for obj in page.get("Contents", []):
                 name = obj["Key"][len(base):]
                 if valid_name(name):  # a foreign object ("a/b", "名.jpg") is never one of ours
@@ -221,7 +244,8 @@ class _PartWriter(io.RawIOBase):
 
     def _upload(self, body: bytes) -> None:
         number = len(self.parts) + 1
-        done = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+        with _guarded("write"):
+            done = self.client.upload_part(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
                                        PartNumber=number, Body=body)
         self.parts.append({"PartNumber": number, "ETag": done["ETag"]})
 
@@ -229,8 +253,9 @@ class _PartWriter(io.RawIOBase):
         if self.buffer or not self.parts:  # the last part may be short (or the only, empty one)
             self._upload(bytes(self.buffer))
             self.buffer = bytearray()
-        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
-                                              MultipartUpload={"Parts": self.parts})
+        with _guarded("write"):
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.name, UploadId=self.upload_id,
+                                                  MultipartUpload={"Parts": self.parts})
 
     def abort(self) -> None:
         self.buffer = bytearray()
@@ -270,7 +295,8 @@ class _RangeReader(io.RawIOBase):
             return 0
         if self.body is None:
             try:
-                self.body = self.client.get_object(Bucket=self.bucket, Key=self.name,
+                with _guarded("read"):
+                    self.body = self.client.get_object(Bucket=self.bucket, Key=self.name,
                                                    Range=f"bytes={self.pos}-")["Body"]
             except ClientError as exc:
                 if _missing(exc):  # deleted after the check: end the body short
