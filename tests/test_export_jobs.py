@@ -17,6 +17,7 @@ from survey.errors import Conflict
 from survey.export import jobs, ledger, operations
 from survey.models import AuditLog, ExportJob
 from tests.conftest import do_login
+from tests.storefolder import upload_folder
 from tests.test_export import data_rows, world  # noqa: F401  (the same ledger world)
 
 
@@ -37,7 +38,7 @@ def wait_for(db, job_id: int, timeout: float = 60) -> ExportJob:
 
 
 def exports_dir(app) -> Path:
-    return Path(app.instance_path) / "exports"
+    return upload_folder(app, "exports", Path(app.instance_path) / "exports")
 
 
 def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db, login, world, small):

@@ -20,6 +20,7 @@ from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
 from survey.storage import get_storage
 from tests.conftest import UserClient
+from tests.storefolder import upload_folder
 from tests.factories import make_group, make_unit, make_user
 
 GPS_IFD = 0x8825
@@ -108,7 +109,7 @@ def world(db):
 def updir(app, tmp_path, monkeypatch):
     """Each test its own instance folder, so uploads are never shared."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    return tmp_path / "uploads"
+    return upload_folder(app, "photos", tmp_path / "uploads")
 
 
 class Phone(UserClient):

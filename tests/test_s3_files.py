@@ -82,16 +82,6 @@ def test_an_orphan_is_swept_and_a_half_upload_aborted(app, db, world, s3_storage
     del half
 
 
-def test_backup_and_restore_copy_the_bucket_files(app, db, world, s3_storage, tmp_path):
-    data = image_bytes("JPEG")
-    Phone(app, world.liaison).upload(world.self_check, data)
-    if database_url().startswith("sqlite"):
-        pytest.skip("the SQLite test database is shared by the run; test_backup covers restore")
-    manifest = backup.backup(tmp_path / "b")
-    [(rel, meta)] = manifest["files"].items()
-    assert rel.startswith("uploads/") and meta["sha256"] == sha(data)
-
-
 def test_evidence_goes_to_the_bucket_and_is_streamed_or_presigned(app, db, s3_storage):
     world = make_ledger_world(db)
     problem = new_problem(db, world)
@@ -127,3 +117,33 @@ def test_a_missing_bucket_refuses_the_upload_cleanly_and_healthz_says_so(app, db
                                                                "storage": "unavailable"}
     page = Phone(app, world.liaison).client.get("/healthz")
     assert page.status_code == 503
+
+
+def test_flask_backup_skips_the_bucket_unless_asked_and_restore_fills_a_new_one(app, db, world, s3_storage,
+                                                                                  tmp_path):
+    from tests.test_backup import clean_machine, restore_target
+    data = image_bytes("JPEG")
+    Phone(app, world.liaison).upload(world.self_check, data)
+    runner = app.test_cli_runner()
+    plain = runner.invoke(args=["backup", str(tmp_path / "db-only")])
+    assert plain.exit_code == 0, plain.output
+    assert f"s3://{s3_storage}/survey" in plain.output and "文件 0 个" in plain.output
+    manifest = backup.read_manifest(tmp_path / "db-only")
+    assert manifest["files"] == {} and manifest["missing"] == [] and manifest["files_in"] == f"s3://{s3_storage}/survey"
+    full = runner.invoke(args=["backup", "--with-files", str(tmp_path / "full")])
+    assert full.exit_code == 0 and "文件 1 个" in full.output
+    [(rel, meta)] = backup.read_manifest(tmp_path / "full")["files"].items()
+    assert rel.startswith("uploads/") and meta["sha256"] == sha(data)
+    # A clean machine with an empty bucket of its own: the restore puts the photo there.
+    restored, bucket = clean_machine(tmp_path, restore_target(tmp_path)), s3peer.new_bucket()
+    restored.config["STORAGE_URL"] = s3peer.storage_url(bucket)
+    try:
+        with restored.app_context():
+            run = restored.test_cli_runner().invoke(args=["restore", str(tmp_path / "full")])
+            assert run.exit_code == 0, run.output
+            assert objects(bucket, "photos") == {rel.partition("/")[2]: data}
+    finally:
+        with restored.app_context():
+            from survey.extensions import db as _db
+            _db.session.remove()
+            _db.engine.dispose()

@@ -15,7 +15,7 @@ from survey import create_app
 from survey.config import TestConfig
 from survey.storage import Entry, InvalidKey, LocalStorage, from_url, get_storage
 from tests import s3peer
-from tests.conftest import database_url
+from tests.conftest import database_url, local_disk_only
 
 STORES = {
     "local": lambda tmp_path: LocalStorage(tmp_path / "store"),
@@ -216,6 +216,7 @@ def test_local_list_skips_folders_links_and_foreign_names(tmp_path):
 
 
 def test_storage_url_chooses_the_root(app, tmp_path, monkeypatch):
+    local_disk_only()
     assert from_url("", str(tmp_path)).root == tmp_path
     assert from_url(f"file://{tmp_path}/other", "/unused").root == tmp_path / "other"
     for bad in ("s3://", "s3:///prefix", "s3://b?serve=sometimes", "s3://b?addressing=odd",

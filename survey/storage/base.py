@@ -72,6 +72,12 @@ class Storage(ABC):
     """What callers may do with stored files. Missing keys: open() raises FileNotFoundError,
     delete() is a no-op, exists() is False, size() is None."""
 
+    remote = False  # True for an object store shared by several hosts (backups skip its files)
+
+    def describe(self) -> str:
+        """Where the files are, for the operator (never a credential)."""
+        return type(self).__name__
+
     @abstractmethod
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:

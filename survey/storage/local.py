@@ -93,6 +93,9 @@ class LocalStorage(Storage):
         except FileNotFoundError:  # deleted between the check and the open
             abort(404)
 
+    def describe(self) -> str:
+        return f"file://{self.root}"
+
     def check(self) -> str | None:
         folder = self.root if self.root.exists() else self.root.parent
         return None if os.access(folder, os.W_OK | os.X_OK) else f"文件目录 {folder} 不可写"

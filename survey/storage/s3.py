@@ -59,6 +59,7 @@ def _guarded(what: str) -> Iterator[None]:
 
 
 class S3Storage(Storage):
+    remote = True
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str = "us-east-1", addressing: str = "path", serve: str = "stream",
                  presign_seconds: int = 300, part_size: int = PART_SIZE) -> None:
@@ -88,6 +89,9 @@ class S3Storage(Storage):
         return cls(parts.netloc, unquote(parts.path), endpoint_url=query.get("endpoint_url"),
                    region=query.get("region", "us-east-1"), addressing=query.get("addressing", "path"),
                    serve=query.get("serve", "stream"), presign_seconds=int(seconds))
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
     # --- keys ----------------------------------------------------------------------------------
 
