@@ -21,6 +21,8 @@ aborted by discard_partial() once old (by the upload's Initiated time, as the st
 from __future__ import annotations
 
 import io
+import os
+import threading
 import time
 from contextlib import contextmanager
 from typing import BinaryIO, Iterator
@@ -37,6 +39,23 @@ from survey.storage.base import (
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (but for the last); one part is held in memory
 MISSING = {"404", "NoSuchKey", "NotFound"}
 SERVE_MODES = ("stream", "presign")
+
+
+_clients: dict[tuple, object] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(endpoint_url: str | None, region: str, addressing: str):
+    """One boto3 client per endpoint in a process (clients are thread-safe; building one costs
+    tens of milliseconds and a new connection pool). Credentials: boto3's chain, read once."""
+    spec = (endpoint_url, region, addressing, os.getpid())
+    with _clients_lock:
+        if spec not in _clients:
+            _clients[spec] = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint_url, region_name=region,
+                config=Config(s3={"addressing_style": addressing}, retries={"max_attempts": 3, "mode": "standard"},
+                              connect_timeout=5, read_timeout=60))
+        return _clients[spec]
 
 
 def _missing(exc: ClientError) -> bool:
@@ -67,10 +86,7 @@ class S3Storage(Storage):
             raise ValueError(f"STORAGE_URL 的 serve 只能是 stream 或 presign：{serve}")
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.serve, self.presign_seconds, self.part_size = serve, presign_seconds, part_size
-        self.client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url or None, region_name=region,
-            config=Config(s3={"addressing_style": addressing}, retries={"max_attempts": 3, "mode": "standard"},
-                          connect_timeout=5, read_timeout=60))
+        self.client = _client(endpoint_url or None, region, addressing)
 
     @classmethod
     def from_url(cls, url: str) -> "S3Storage":
@@ -242,8 +258,11 @@ class _PartWriter(io.RawIOBase):
         view = memoryview(data).cast("B")
         self.buffer += view
         while len(self.buffer) >= self.part_size:
-            self._upload(bytes(self.buffer[:self.part_size]))
+            with memoryview(self.buffer) as whole:
+                part = whole[:self.part_size].tobytes()  # one copy, released once sent
             del self.buffer[:self.part_size]
+            self._upload(part)
+            del part
         return len(view)
 
     def _upload(self, body: bytes) -> None:
