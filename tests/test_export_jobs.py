@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 from survey.errors import Conflict
 from survey.export import jobs, ledger, operations
 from survey.models import AuditLog, ExportJob
-from tests.conftest import do_login
+from tests.conftest import do_login, local_disk_only
 from tests.storefolder import upload_folder
 from tests.test_export import data_rows, world  # noqa: F401  (the same ledger world)
 
@@ -182,6 +182,7 @@ def test_stale_jobs_are_failed_not_left_running(app, client, db, login, world, f
 
 
 def test_an_expired_file_says_so(app, client, db, login, world, small):
+    local_disk_only()  # the file's time set on the disk
     login(world["admin"])
     job_id = int(client.get("/ledger/export.xlsx").headers["Location"].rsplit("/", 1)[1])
     job = wait_for(db, job_id)

@@ -19,7 +19,7 @@ from survey.filling import operations, photos
 from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
 from survey.storage import get_storage
-from tests.conftest import UserClient
+from tests.conftest import UserClient, local_disk_only
 from tests.storefolder import upload_folder
 from tests.factories import make_group, make_unit, make_user
 
@@ -461,6 +461,7 @@ def test_store_photo_flushes_only_and_delete_photo_removes_the_file(db, world, u
 
 
 def test_sweep_orphans_removes_old_unreferenced_files_only(app, db, world, uploaded, updir):
+    local_disk_only()  # file times set on the disk (tests/test_s3_files.py sweeps a bucket)
     kept = db.session.get(Photo, uploaded[0]).stored_name
     old = time.time() - 7200
     for name in ("orphan.jpg", "young.jpg", ".tmp-abandoned"):
