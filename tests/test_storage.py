@@ -220,7 +220,7 @@ def test_storage_url_chooses_the_root(app, tmp_path, monkeypatch):
     assert from_url("", str(tmp_path)).root == tmp_path
     assert from_url(f"file://{tmp_path}/other", "/unused").root == tmp_path / "other"
     for bad in ("s3://", "s3:///prefix", "s3://b?serve=sometimes", "s3://b?addressing=odd",
-                "s3://b?presign_seconds=0", "s3://b?secret_key=x", "file://host/x", "file:relative", "ftp:///x"):
+                "s3://b?presign_seconds=0", "s3://b?secret_key=x", "s3://AKIA:secret@b/p", "file://host/x", "file:relative", "ftp:///x"):
         with pytest.raises(ValueError, match="STORAGE_URL"):
             from_url(bad, str(tmp_path))
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))

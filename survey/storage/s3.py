@@ -79,6 +79,7 @@ def _guarded(what: str) -> Iterator[None]:
 
 class S3Storage(Storage):
     remote = True
+
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str = "us-east-1", addressing: str = "path", serve: str = "stream",
                  presign_seconds: int = 300, part_size: int = PART_SIZE) -> None:
@@ -91,6 +92,8 @@ class S3Storage(Storage):
     @classmethod
     def from_url(cls, url: str) -> "S3Storage":
         parts = urlsplit(url)
+        if "@" in parts.netloc:
+            raise ValueError("STORAGE_URL 中不能写密钥：请用 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY 环境变量")
         if not parts.netloc:
             raise ValueError(f"STORAGE_URL 缺少存储桶名：{url}（如 s3://bucket/prefix?endpoint_url=...）")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -114,9 +117,6 @@ class S3Storage(Storage):
     def _object(self, key: str) -> str:
         check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
-
-    def _key_of(self, name: str) -> str:
-        return name[len(self.prefix) + 1:] if self.prefix else name
 
     # --- writing -------------------------------------------------------------------------------
 
