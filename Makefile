@@ -14,6 +14,7 @@ help:
 	@echo "make run   - install, migrate, seed the demo district and serve on 127.0.0.1:$(PORT)"
 	@echo "make test  - install test dependencies and run the suite on SQLite and PostgreSQL"
 	@echo "make bench-phone - first paint and usable form of four pages on an emulated weak phone link"
+	@echo "make test-s3 - the suite with its files in a bucket of moto's S3 server"
 	@echo "make soak  - 30-minute soak under gunicorn (bench/soak.py; SOAK_ARGS=\"--minutes 2\")"
 	@echo "make audit - pip-audit of the pinned requirements (needs the network)"
 
@@ -105,6 +106,17 @@ bench: $(VENV)/.installed-dev bench-deps
 # against the floor their bytes and round trips impose (bench/README.md); BENCH_ARGS="--runs 5".
 bench-phone: $(VENV)/.installed-dev system-deps
 	$(BIN)/python bench/phone_speed.py $(BENCH_ARGS)
+
+.PHONY: test-s3 bench-s3
+# The suite on SQLite with every file in a bucket of moto's S3 server (not part of `make test`,
+# whose files stay on the local disk; tests/test_s3_*.py cover S3 there).
+test-s3: $(VENV)/.installed-dev $(AXE)
+	@echo "==> tests on SQLite, files on S3 (moto)"
+	TEST_STORAGE=s3 $(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+# Memory and time of a 100 MB export written to S3 storage, against the local disk.
+bench-s3: $(VENV)/.installed-dev
+	$(BIN)/python bench/s3_upload_memory.py $(BENCH_ARGS)
 
 .PHONY: bench-export
 # The ledger export at 100,000 problems: styled vs a bare XlsxWriter dump, and memory (bench/README.md);

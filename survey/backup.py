@@ -8,6 +8,11 @@ snapshot, and the SHA-256 and size of the database file and of every uploaded fi
 is copied first, the files after: files are written before the row that names them is committed
 and never change, so every row of the snapshot finds its file unless it was deleted meanwhile
 (listed under "missing"). restore() checks every hash before it touches anything.
+
+With the files in an object store (STORAGE_URL=s3://...) the backup holds the database only, unless
+asked for the files too (`flask backup --with-files`, copied through the storage): the bucket is
+backed up by the store itself (versioning, replication, its own snapshots), and its address is
+written in the manifest ("files_in"). restore() brings back whatever files the backup holds.
 """
 from __future__ import annotations
 
@@ -219,8 +224,9 @@ def _missing(files: dict, target: Path, engine: str) -> list[str]:
     return sorted(n for n in names if n not in files)
 
 
-def backup(target: Path) -> dict:
-    """Write a backup into target (new or empty) and return its manifest."""
+def backup(target: Path, with_files: bool | None = None) -> dict:
+    """Write a backup into target (new or empty) and return its manifest. with_files: copy the
+    uploaded files (default: yes on the local disk, no for an object store)."""
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"目录 {target} 不是空的：请指定一个新的备份目录")
@@ -229,10 +235,14 @@ def backup(target: Path) -> dict:
     started = utcnow()
     database = _backup_sqlite(target) if engine == "sqlite" else _backup_postgres(target)
     database["sha256"] = sha256_of(target / database["file"])
-    files = _copy_files(target)
+    store = get_storage()
+    if with_files is None:
+        with_files = not store.remote
+    files = _copy_files(target) if with_files else {}
     manifest = {"format": FORMAT, "engine": engine, "started_at": started.isoformat(),
                 "finished_at": utcnow().isoformat(), "database": database, "files": files,
-                "missing": _missing(files, target, engine)}
+                "missing": _missing(files, target, engine) if with_files else [],
+                "files_in": "" if with_files else store.describe()}
     (target / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from survey import audit
 from survey.extensions import db
+from survey.storage import StorageUnavailable
 
 
 class DomainError(Exception):
@@ -163,6 +164,12 @@ def register_error_handlers(app: Flask) -> None:
         reason = str(getattr(exc, "orig", "") or "").strip().splitlines()[:1]
         app.logger.warning("database error: %s %s", exc.__class__.__name__, reason[0][:200] if reason else "")
         return error_response(503)
+
+    @app.errorhandler(StorageUnavailable)
+    def handle_storage_down(exc: StorageUnavailable):
+        _rollback()  # nothing half stored: the row goes with the file that could not be written
+        app.logger.warning("storage error: %s", exc)
+        return error_response(503, StorageUnavailable.MESSAGE)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -63,15 +63,20 @@ def register_maintenance_commands(app: Flask) -> None:
 
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-    def backup_command(directory):
+    @click.option("--with-files/--without-files", default=None,
+                  help="Copy the uploaded files too (default: yes on the local disk, no for S3 storage).")
+    def backup_command(directory, with_files):
         """Copy the database and the uploaded files into DIRECTORY (new or empty)."""
         try:
-            manifest = backup.backup(directory)
+            manifest = backup.backup(directory, with_files=with_files)
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         rows = sum(manifest["database"]["tables"].values())
         click.echo(f"已备份到 {directory}：数据库 {rows} 行，文件 {len(manifest['files'])} 个，"
                    f"审计链头 {manifest['database']['audit']['head'] or '（空）'}")
+        if manifest["files_in"]:
+            click.echo(f"注意：文件保存在 {manifest['files_in']}，未复制到备份目录；请用对象存储自身的"
+                       "版本控制或跨区复制备份（或加 --with-files 一并复制）", err=True)
         for name in manifest["missing"]:
             click.echo(f"注意：备份期间被删除的文件 {name}", err=True)
         _record("backup", {"directory": str(directory), "rows": rows, "files": len(manifest["files"])})

@@ -73,7 +73,11 @@ def app():
     url = database_url()
     if url.startswith("postgresql"):
         reset_postgres(url)
-    application = create_app(TestConfig(url))
+    config = TestConfig(url)
+    if os.environ.get("TEST_STORAGE") == "s3":  # the whole suite's files in a bucket of moto's S3 server
+        from tests import s3peer
+        config.STORAGE_URL = s3peer.storage_url(s3peer.new_bucket())
+    application = create_app(config)
     application.test_client_class = IsolatedClient
     with application.app_context():
         upgrade()
@@ -94,6 +98,35 @@ def db(app):
             restore_default_categories(conn)  # as the migration leaves a new database
         version_cache.clear()  # ids are reused once the tables are emptied
         app.extensions["denial_throttle"].reset()  # each test starts with no anonymous denials counted
+
+
+S3_SUITE = os.environ.get("TEST_STORAGE") == "s3"
+
+
+def local_disk_only() -> None:
+    """For a test that reads the instance folder itself: skipped when the suite's files are in S3."""
+    if S3_SUITE:
+        pytest.skip("reads the local instance folder (TEST_STORAGE=s3)")
+
+
+@pytest.fixture(autouse=S3_SUITE)
+def s3_prefix_per_test(request, monkeypatch):
+    """TEST_STORAGE=s3: each test's files under a prefix of their own, as a test's own instance
+    folder isolates them on the local disk."""
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        bucket = app.config["STORAGE_URL"].split("/")[2]
+        from tests import s3peer
+        monkeypatch.setitem(app.config, "STORAGE_URL", s3peer.storage_url(bucket, prefix=f"t{secrets.token_hex(6)}"))
+
+
+@pytest.fixture()
+def s3_storage(app, monkeypatch):
+    """This test's files in a new bucket on moto's S3 server (tests/s3peer.py); returns its name."""
+    from tests import s3peer
+    bucket = s3peer.new_bucket()
+    monkeypatch.setitem(app.config, "STORAGE_URL", s3peer.storage_url(bucket))
+    return bucket
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ from survey.config import TestConfig
 from survey.database import writing
 from survey.extensions import db as _db
 from survey.models import Evidence, Photo, Unit
-from tests.conftest import database_url
+from tests.conftest import database_url, local_disk_only
 from tests.factories import make_ledger_world
 
 
@@ -31,6 +31,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture()
 def instance(app, tmp_path, monkeypatch):
+    local_disk_only()  # writes the instance folder's files itself
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     return tmp_path / "instance"
 

@@ -24,6 +24,7 @@ from survey.models import Evidence, Problem, ProblemEvent, Role
 from survey.questionnaires import editing
 from survey.questionnaires import operations as qops
 from tests.conftest import UserClient
+from tests.storefolder import upload_folder
 from tests.factories import make_group, make_ledger_world, make_unit, make_user
 
 GPS_IFD = 0x8825
@@ -53,7 +54,7 @@ def new_problem(db, world, status="open") -> Problem:
 def folder(app, tmp_path, monkeypatch):
     """Each test its own instance folder; evidence goes to <instance>/evidence."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    return tmp_path / "evidence"
+    return upload_folder(app, "evidence", tmp_path / "evidence")
 
 
 def files(folder) -> list[str]:

@@ -21,8 +21,9 @@ from survey import jobs as queue
 from survey.database import writing
 from survey.export import jobs, ledger, operations
 from survey.models import AuditLog, ExportJob, JobRun
-from tests.conftest import database_url, do_login
+from tests.conftest import database_url, do_login, local_disk_only
 from tests.queue_worker import Worker, point_queue_at, sqlite_queue
+from tests.storefolder import upload_folder
 from tests.test_export import data_rows, world  # noqa: F401  (the same ledger world)
 
 
@@ -67,7 +68,7 @@ def wait_run(db, key: str, timeout: float = 30) -> JobRun:
 
 
 def exports_dir(app) -> Path:
-    return Path(app.instance_path) / "exports"
+    return upload_folder(app, "exports", Path(app.instance_path) / "exports")
 
 
 def test_large_export_runs_in_the_background_for_its_owner_only(app, client, db, login, world, small, worker):
@@ -253,6 +254,7 @@ def test_stale_jobs_are_failed_not_left_running(app, client, db, login, world, f
 
 
 def test_an_expired_file_says_so(app, client, db, login, world, small, worker):
+    local_disk_only()  # the file's time set on the disk
     login(world["admin"])
     job_id = int(client.get("/ledger/export.xlsx").headers["Location"].rsplit("/", 1)[1])
     job = wait_for(db, job_id)

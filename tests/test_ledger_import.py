@@ -15,6 +15,7 @@ from survey.filling import operations as filling
 from survey.ledger import import_read, importing
 from survey.ledger.import_values import parse_date
 from survey.models import AuditLog, Problem, ProblemEvent, Role, Round
+from survey.storage import get_storage
 from tests.conftest import csrf_from, do_login, get_csrf
 from tests.factories import still_open, make_forms, make_group, make_unit, make_user
 
@@ -274,8 +275,9 @@ def upload(client, data: bytes, round_id, name="台账.xlsx"):
 
 
 def import_files(app) -> list[str]:
-    folder = Path(app.instance_path) / "imports"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The previewed files kept in the storage (instance/imports, or the bucket)."""
+    with app.app_context():
+        return sorted(e.key for e in get_storage().list("imports/"))
 
 
 def test_preview_then_confirm_imports_once(app, client, db, login, world):

@@ -19,7 +19,8 @@ from survey.filling import operations, photos
 from survey.models import Photo, Role, Submission
 from survey.questionnaires.operations import import_questionnaire
 from survey.storage import get_storage
-from tests.conftest import UserClient
+from tests.conftest import UserClient, local_disk_only
+from tests.storefolder import upload_folder
 from tests.factories import still_open, make_group, make_unit, make_user
 
 GPS_IFD = 0x8825
@@ -108,7 +109,7 @@ def world(db):
 def updir(app, tmp_path, monkeypatch):
     """Each test its own instance folder, so uploads are never shared."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    return tmp_path / "uploads"
+    return upload_folder(app, "photos", tmp_path / "uploads")
 
 
 class Phone(UserClient):
@@ -460,6 +461,7 @@ def test_store_photo_flushes_only_and_delete_photo_removes_the_file(db, world, u
 
 
 def test_sweep_orphans_removes_old_unreferenced_files_only(app, db, world, uploaded, updir):
+    local_disk_only()  # file times set on the disk (tests/test_s3_files.py sweeps a bucket)
     kept = db.session.get(Photo, uploaded[0]).stored_name
     old = time.time() - 7200
     for name in ("orphan.jpg", "young.jpg", ".tmp-abandoned"):

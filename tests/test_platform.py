@@ -14,7 +14,7 @@ from tests.factories import make_user
 
 def test_healthz_reports_ok_after_a_real_query(client):
     resp = client.get("/healthz")
-    assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "db": "ok"}
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "db": "ok", "storage": "ok"}
 
 
 def test_healthz_is_503_when_the_database_is_unreachable():

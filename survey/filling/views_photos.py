@@ -79,7 +79,8 @@ def photo(photo_id: int):
     stem = images.name_stem(row.original_name) or "照片"
     resp = get_storage().send(photos.photo_key(row), mimetype=photos.mimetype(row), as_attachment=False,
                               download_name=f"{stem}.{row.stored_name.rpartition('.')[2]}", max_age=PHOTO_MAX_AGE)
-    resp.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"
+    if resp.status_code != 302:  # a presigned redirect (S3 storage) is never cached: its link expires
+        resp.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 

@@ -1,7 +1,7 @@
 """The role's home page and the health check."""
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,6 +11,7 @@ from survey.dashboard.views import near_days, today as dashboard_today
 from survey.extensions import db
 from survey.home import queries
 from survey.permissions import login_required, public
+from survey.storage import get_storage
 from survey.home.blueprint import bp
 from survey.viewutil import end_reading
 
@@ -34,5 +35,10 @@ def healthz():
         db.session.execute(text("SELECT 1")).scalar_one()
     except SQLAlchemyError:
         end_reading()
-        return jsonify(status="error", db="unreachable"), 503
-    return jsonify(status="ok", db="ok")
+        return jsonify(status="error", db="unreachable", storage="unchecked"), 503
+    end_reading()
+    problem = get_storage().check()  # the folder writable, or the bucket answering (S3)
+    if problem:
+        current_app.logger.warning("healthz: %s", problem)
+        return jsonify(status="error", db="ok", storage="unavailable"), 503
+    return jsonify(status="ok", db="ok", storage="ok")

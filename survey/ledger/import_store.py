@@ -1,69 +1,81 @@
-"""The uploaded ledger kept between preview and confirm: <instance>/imports/<32 hex>.xlsx.
-Confirming claims the file by renaming it (atomic: of two confirms only one gets it)."""
+"""The uploaded ledger kept between preview and confirm: the storage key imports/<32 hex>.xlsx (the
+local disk or an S3 bucket, survey/storage), so a confirm may land on another app host.
+
+Confirming claims the token by inserting its ImportClaim row (the primary key lets one confirm in,
+on any host: a second one's INSERT waits for the first's commit and then fails). The view commits
+the claim before the import runs; release() deletes the row again, discard() the file."""
 from __future__ import annotations
 
 import re
 import secrets
 import time
-from pathlib import Path
+from datetime import timedelta
 
-from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from survey.clock import utcnow
+from survey.extensions import db
+from survey.models import ImportClaim
+from survey.storage import get_storage, key_for
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _path(token: str, suffix: str = ".xlsx") -> Path:
+def _key(token: str) -> str:
     if not isinstance(token, str) or not TOKEN.fullmatch(token):
         raise ValueError("invalid import token")
-    return _folder() / f"{token}{suffix}"
+    return key_for("imports", f"{token}.xlsx")
 
 
 def save(data: bytes) -> str:
     """Keep the bytes; returns the id to post back. Old unconfirmed uploads are removed."""
     _purge()
     token = secrets.token_hex(16)
-    _path(token).write_bytes(data)
+    get_storage().put(_key(token), data)
     return token
 
 
-def claim(token: str) -> bytes | None:
-    """The file's bytes, taken out of reach of any other confirm; None when it is gone or the id is bad."""
+def claim(token: str) -> bool:
+    """Take the token out of reach of any other confirm (once the caller commits); False when the id
+    is bad or another confirm has it. Flushes only (the view commits, then load()s the bytes)."""
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+        return False
+    db.session.execute(delete(ImportClaim).where(  # claims outlive their file; a day past it they go
+        ImportClaim.claimed_at < utcnow() - timedelta(seconds=2 * MAX_AGE_SECONDS)))
     try:
-        source, claimed = _path(token), _path(token, ".claimed")
-        source.rename(claimed)
+        with db.session.begin_nested():
+            db.session.add(ImportClaim(token=token, claimed_at=utcnow()))
+    except IntegrityError:
+        return False  # another confirm took it
+    return True
+
+
+def load(token: str) -> bytes | None:
+    """The kept file's bytes; None when it is gone (expired, or imported already) or the id is bad."""
+    try:
+        return get_storage().read(_key(token))
     except (ValueError, FileNotFoundError):
         return None
-    return claimed.read_bytes()
 
 
 def release(token: str) -> None:
-    """Put a claimed file back (the import failed for a reason the user did not cause)."""
-    try:
-        _path(token, ".claimed").rename(_path(token))
-    except (ValueError, FileNotFoundError):
-        pass
+    """Give a claimed file back (the import failed for a reason the user did not cause). Flushes."""
+    if isinstance(token, str) and TOKEN.fullmatch(token):
+        db.session.execute(delete(ImportClaim).where(ImportClaim.token == token))
 
 
 def discard(token: str) -> None:
-    for suffix in (".claimed", ".xlsx"):
-        try:
-            _path(token, suffix).unlink()
-        except (ValueError, FileNotFoundError):
-            pass
+    """Remove the file (its claim row stays, refusing the token until purged)."""
+    try:
+        get_storage().delete(_key(token))
+    except ValueError:
+        pass
 
 
 def _purge() -> None:
-    cutoff = time.time() - MAX_AGE_SECONDS
-    for path in _folder().iterdir():
-        try:
-            if path.suffix in (".xlsx", ".claimed") and path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:
-            pass
+    store, cutoff = get_storage(), time.time() - MAX_AGE_SECONDS
+    for entry in list(store.list("imports/")):
+        if entry.modified < cutoff:
+            store.delete(entry.key)

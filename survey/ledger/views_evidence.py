@@ -80,7 +80,8 @@ def evidence_file(evidence_id: int):
     stem = images.name_stem(row.original_name) or "佐证材料"
     resp = store.send(key, mimetype=ev.mimetype(row), as_attachment=not ev.is_image(row),
                       download_name=f"{stem}.{row.kind}", etag=row.sha256, max_age=3600)
-    resp.headers["Cache-Control"] = "private, max-age=3600"  # never a shared cache
+    if resp.status_code != 302:  # a presigned redirect (S3 storage) is never cached: its link expires
+        resp.headers["Cache-Control"] = "private, max-age=3600"  # never a shared cache
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 

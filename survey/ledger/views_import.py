@@ -12,7 +12,7 @@ from survey.ledger import import_store, importing
 from survey.ledger.blueprint import bp
 from survey.models import Round
 from survey.permissions import admin_required
-from survey.viewutil import committing, end_reading, form_view
+from survey.viewutil import commit, committing, end_reading, form_view
 
 GONE = "该文件已导入或已失效（预览后 24 小时内有效，且只能确认一次），请重新上传。"
 
@@ -63,11 +63,14 @@ def import_confirm():
     if not form.validate_on_submit() or rnd is None:
         upload.form_errors.append(form.CSRF_MESSAGE if form.csrf_failed else "确认导入的参数有误，请重新上传文件。")
         return _page(upload), 400
-    data = import_store.claim(form.token.data)
+    if not import_store.claim(form.token.data):
+        upload.form_errors.append(GONE)
+        return _page(upload), 409
+    commit()  # the claim: from here no other confirm, on any host, gets this file
+    data = import_store.load(form.token.data)  # read with no transaction (or SQLite lock) open
     if data is None:
         upload.form_errors.append(GONE)
         return _page(upload), 409
-    end_reading()  # as above: the file is read before the database is touched again
     try:
         with committing():
             plan = importing.import_ledger(current_user, data, rnd, form.filename.data or "")
@@ -76,6 +79,7 @@ def import_confirm():
         return _page(upload, errors=exc.errors), 422
     except Exception:
         import_store.release(form.token.data)  # not the file's fault: the same id may be confirmed again
+        commit()
         raise
     import_store.discard(form.token.data)
     flash(f"已导入 {plan.summary()}到「{rnd.name}」", "success")

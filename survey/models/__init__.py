@@ -3,6 +3,7 @@ from survey.models.audit import AuditLog
 from survey.models.base import Base
 from survey.models.category import DEFAULT_CATEGORIES, FALLBACK_CATEGORY, ProblemCategory
 from survey.models.group import SupervisionGroup, group_members
+from survey.models.imports import ImportClaim
 from survey.models.jobs import JOB_STATUS_LABELS, ExportJob, JobRun, JobStatus
 from survey.models.link import UnitLink
 from survey.models.questionnaire import (
@@ -25,6 +26,6 @@ __all__ = [
     "group_members", "KIND_LABELS", "TYPE_LABELS", "Question", "Questionnaire", "QuestionnaireKind",
     "QuestionnaireVersion", "QuestionType", "Section", "VersionState", "Evidence", "Photo", "Problem", "ProblemEvent",
     "Round", "RoundUnit", "Submission", "SubmissionKind", "SubmissionState",
-    "DEFAULT_CATEGORIES", "FALLBACK_CATEGORY", "ProblemCategory", "JOB_STATUS_LABELS", "ExportJob", "JobRun", "JobStatus",
+    "DEFAULT_CATEGORIES", "FALLBACK_CATEGORY", "ProblemCategory", "JOB_STATUS_LABELS", "ExportJob", "JobRun", "JobStatus", "ImportClaim",
     "UnitLink", "FINAL", "OPEN", "ProblemSource", "ProblemStatus", "code_sort_key", "close_rate",
 ]

@@ -2,9 +2,11 @@
 
   (empty)              the instance folder (the default; the layout of earlier releases)
   file:///srv/survey   a folder of its own, in the same layout
+  s3://bucket/prefix?endpoint_url=http://minio:9000&region=...
+                       an S3-compatible bucket, shared by several app hosts (see s3.py)
 
-A backend for another scheme (s3:// for several app hosts) is one more Storage subclass and one
-more branch in from_url(); callers only ever hold keys (see base.py) and call get_storage().
+Callers only ever hold keys (see base.py) and call get_storage(); a backend for another scheme is
+one more Storage subclass and one more branch in from_url().
 """
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
 
-from survey.storage.base import NAMESPACES, Entry, InvalidKey, Storage, check_key, key_for
+from survey.storage.base import NAMESPACES, Entry, InvalidKey, Storage, StorageUnavailable, check_key, key_for
 from survey.storage.local import LocalStorage
 
-__all__ = ["NAMESPACES", "Entry", "InvalidKey", "Storage", "LocalStorage", "check_key", "key_for",
+__all__ = ["NAMESPACES", "Entry", "InvalidKey", "Storage", "StorageUnavailable", "LocalStorage", "check_key", "key_for",
            "from_url", "get_storage", "init_storage", "sweep"]
 
 
@@ -27,7 +29,10 @@ def from_url(url: str, instance_path: str) -> Storage:
     parts = urlsplit(url)
     if parts.scheme == "file" and parts.netloc in ("", "localhost") and parts.path.startswith("/"):
         return LocalStorage(unquote(parts.path))
-    raise ValueError(f"STORAGE_URL 无法识别：{url}（可留空，或写 file:///绝对路径）")
+    if parts.scheme == "s3":
+        from survey.storage.s3 import S3Storage  # boto3 is loaded only where it is used
+        return S3Storage.from_url(url)
+    raise ValueError(f"STORAGE_URL 无法识别：{url}（可留空，或写 file:///绝对路径、s3://存储桶/前缀）")
 
 
 def init_storage(app: Flask) -> None:

@@ -17,13 +17,20 @@ from typing import BinaryIO, Iterator
 
 from flask import Response
 
-NAMESPACES = ("photos", "evidence", "exports", "doctemplates", "thumbs")
+NAMESPACES = ("photos", "evidence", "exports", "doctemplates", "thumbs", "imports")
 NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 CHUNK = 1 << 20
 
 
 class InvalidKey(ValueError):
     """A key outside the allowed shape: a programming error, never user input taken as is."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The store cannot be reached or refuses the request (a missing bucket, no write permission):
+    answered as a 503 with MESSAGE (survey/errors.py); the detail is for the log."""
+
+    MESSAGE = "文件存储暂时无法访问，请稍后重试。已选的照片和文件仍保存在本机，会自动重新上传。"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,12 @@ class Storage(ABC):
     """What callers may do with stored files. Missing keys: open() raises FileNotFoundError,
     delete() is a no-op, exists() is False, size() is None."""
 
+    remote = False  # True for an object store shared by several hosts (backups skip its files)
+
+    def describe(self) -> str:
+        """Where the files are, for the operator (never a credential)."""
+        return type(self).__name__
+
     @abstractmethod
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:
@@ -95,6 +108,10 @@ class Storage(ABC):
     def send(self, key: str, *, mimetype: str, download_name: str, as_attachment: bool,
              etag: str | None = None, max_age: int | None = None) -> Response:
         """A response serving the file (conditional requests and ranges answered); 404 if missing."""
+
+    def check(self) -> str | None:
+        """None when the storage can be used; else why not (for /healthz and the operator)."""
+        return None
 
     def put(self, key: str, data: bytes | BinaryIO) -> int:
         """Store bytes or the rest of a binary stream under key, atomically; returns the size."""

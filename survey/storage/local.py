@@ -17,7 +17,7 @@ from survey.storage.base import Entry, Storage, check_key, check_prefix, valid_n
 
 # namespace -> folder under the root (photos kept the folder name they have always had)
 FOLDERS = {"photos": "uploads", "evidence": "evidence", "exports": "exports", "doctemplates": "doctemplates",
-           "thumbs": "thumbs"}
+           "thumbs": "thumbs", "imports": "imports"}
 TEMP_PREFIX = ".tmp-"
 
 
@@ -94,6 +94,13 @@ class LocalStorage(Storage):
                              max_age=max_age)
         except FileNotFoundError:  # deleted between the check and the open
             abort(404)
+
+    def describe(self) -> str:
+        return f"file://{self.root}"
+
+    def check(self) -> str | None:
+        folder = self.root if self.root.exists() else self.root.parent
+        return None if os.access(folder, os.W_OK | os.X_OK) else f"文件目录 {folder} 不可写"
 
     def _entries(self, namespace: str, temporary: bool = False) -> list[os.DirEntry]:
         """Plain files of a namespace's folder (no folders, no links); only temporary ones if asked."""

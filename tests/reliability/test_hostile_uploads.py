@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from survey.models import Evidence, Photo
+from survey.storage import get_storage
 from tests.conftest import csrf_from, do_login
 from tests.reliability.world import image_bytes
 
@@ -91,11 +92,10 @@ def test_hostile_upload(app, db, world, instance, case, route):
     assert "/" not in row["name"] and "\\" not in row["name"] and len(row["name"]) <= 255
     if case == "chinese-name":
         assert row["name"] == "正文.png"
-    model, folder = (Evidence, "evidence") if route == "evidence" else (Photo, "uploads")
+    model = Evidence if route == "evidence" else Photo
     stored = db.session.get(model, row["id"])
     assert re.fullmatch(r"[0-9a-f]{32}\.(jpg|png)", stored.stored_name)
-    path = instance / folder / stored.stored_name
-    content = path.read_bytes()
+    content = get_storage().read(f"{'evidence' if route == 'evidence' else 'photos'}/{stored.stored_name}")
     assert hashlib.sha256(content).hexdigest() == stored.sha256 and b"<script" not in content
     served = uploader.client.get(row["url"])
     assert served.status_code == 200 and served.mimetype in ("image/jpeg", "image/png")

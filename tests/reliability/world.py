@@ -19,6 +19,7 @@ from survey.filling.problems import create_problems
 from survey.models import Evidence, ExportJob, Message, Photo, Role, User
 from survey.notices.numbering import issue_notice
 from survey.questionnaires.operations import import_questionnaire
+from survey.storage import get_storage, key_for
 from tests.factories import make_group, make_unit, make_user
 
 UNITS, GROUPS = 6, 3
@@ -87,9 +88,9 @@ class World:
 
 
 def _file(instance: Path, folder: str, ext: str, data: bytes) -> tuple[str, str]:
-    (instance / folder).mkdir(parents=True, exist_ok=True)
+    """A stored file, through the storage (instance/<folder> on the local disk, or the bucket)."""
     name = f"{os.urandom(16).hex()}.{ext}"
-    (instance / folder / name).write_bytes(data)
+    get_storage().put(key_for({"uploads": "photos"}.get(folder, folder), name), data)
     return name, hashlib.sha256(data).hexdigest()
 
 
