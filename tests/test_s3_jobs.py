@@ -1,5 +1,5 @@
 """A ledger export job and a ledger import with STORAGE_URL on moto's S3 server: the job's file is
-written to the bucket by the worker thread and downloaded from another app host; a preview made on
+written to the bucket by a real worker process (`flask worker`, on the same bucket) and downloaded from another app host; a preview made on
 one host is confirmed on another, and a double confirm (one after the other, or at once from two
 hosts) imports once."""
 from __future__ import annotations
@@ -9,13 +9,27 @@ import io
 from openpyxl import load_workbook
 
 from survey.models import ExportJob
-from tests.conftest import csrf_from, do_login
+import pytest
+
+from tests.conftest import csrf_from, database_url, do_login
+from tests.queue_worker import Worker, point_queue_at, sqlite_queue
 from tests.test_export import data_rows, world  # noqa: F401  (the same ledger world)
 from tests.test_export_jobs import small, wait_for  # noqa: F401
 from tests.test_s3_files import objects, second_host
 
 
-def test_an_export_job_writes_to_the_bucket_and_downloads_from_another_host(app, db, world, small, s3_storage):
+@pytest.fixture()
+def s3_worker(app, s3_storage, monkeypatch, tmp_path):
+    """A worker process whose files go to this test's bucket."""
+    monkeypatch.setenv("STORAGE_URL", app.config["STORAGE_URL"])
+    point_queue_at(sqlite_queue())
+    worker = Worker(database_url(), sqlite_queue(), tmp_path / "worker.log").start()
+    yield worker
+    assert worker.stop() == 0
+
+
+def test_an_export_job_writes_to_the_bucket_and_downloads_from_another_host(app, db, world, small, s3_storage,
+                                                                             s3_worker):
     client = app.test_client()
     do_login(client, world["admin"].username)
     resp = client.get(f"/ledger/export.xlsx?round={world['round'].id}")
