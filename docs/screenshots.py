@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshots.py        # writes docs/screens/*.png
 
-It builds the demo in a temporary SQLite instance (`flask seed-demo`), serves it with gunicorn as
+It builds the demo in a temporary SQLite instance (`flask seed-demo`, then one `send-reminders`), serves it with gunicorn as
 `make run` does, logs in as each demo account in Debian's Chromium (phone context, zh-CN) and saves
 the first screen of the pages each role lives in. Nothing here is used by the app or the tests.
 """
@@ -31,11 +31,13 @@ WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2218A) AppleWebKit/537.36 (KHTML,
 SHOTS = [
     ("liaison-nyncj", "liaison-home", "/", "单位联络员的首页：本单位的自查与问题"),
     ("liaison-nyncj", "liaison-ledger", "/ledger", "单位联络员的问题台账"),
+    ("liaison-nyncj", "liaison-inbox", "/inbox", "单位联络员的消息：督办提醒与文书"),
     ("inspector1", "inspector-home", "/", "督导组成员的首页：待问诊、待核验、逾期"),
     ("inspector1", "inspector-overdue", "/ledger?warn=overdue", "逾期问题"),
     ("admin", "admin-home", "/", "管理员的待办"),
     ("admin", "admin-dashboard", "/dashboard", "统计看板"),
     ("admin", "admin-rounds", "/rounds", "检查批次"),
+    ("admin", "admin-notices", "/notices", "已签发的督办文书"),
 ]
 
 
@@ -51,6 +53,8 @@ def serve(tmp: Path) -> tuple[subprocess.Popen, str]:
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    # one reminder scan, as `make run`'s worker does at start-up: the inboxes fill
+    subprocess.run([*flask, "send-reminders"], cwd=ROOT, env=env, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "app:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{env['PORT']}"
