@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 import zipfile
+from xml.etree.ElementTree import ParseError
+
+from lxml.etree import LxmlError
 
 MAX_ROWS = 100_000           # <row> elements in one sheet (the importers keep at most 5000)
 MAX_CELLS = 2_000_000        # cells openpyxl would materialise in one sheet, padding included
@@ -20,6 +23,12 @@ CHUNK = 1 << 20
 TOO_BIG = ("工作簿过大：工作表“{sheet}”超过导入上限（{rows} 行或 {cells} 个单元格，含空白列），"
            "请删除多余的行和列后重试")
 PART_TOO_BIG = "工作簿过大：其中的 {part} 解压后超过 {mb} MB，请另存为新的 .xlsx 后重试"
+
+# What openpyxl raises on a zip that is not a workbook, or a workbook with broken XML inside: the
+# importers catch these and say the file is not a valid workbook. openpyxl parses with lxml when it
+# is installed (docxtpl brings it) and with ElementTree otherwise; both errors are here.
+CORRUPT_WORKBOOK = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError, AttributeError,
+                    EOFError, ParseError, LxmlError)
 
 # A row's start, or a cell with its reference column ("<c r="XFD12""); namespace prefixes allowed.
 TOKEN = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")

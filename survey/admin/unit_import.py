@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -62,7 +61,7 @@ def parse_units(data: bytes, max_bytes: int) -> ParsedUnits:
         from openpyxl import load_workbook  # openpyxl loads here, not at start-up: ~8 MB less in every worker
 
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except xlsx_guard.CORRUPT_WORKBOOK:
         result.errors.append(RowError(0, "", "文件不是有效的 Excel (.xlsx) 工作簿"))
         return result
     ws = wb.worksheets[0]

@@ -8,7 +8,6 @@ import io
 import itertools
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 
 
@@ -165,7 +164,7 @@ def read_ledger(data: bytes, max_bytes: int) -> Sheet:
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError, EOFError):
+    except (InvalidFileException, *xlsx_guard.CORRUPT_WORKBOOK):
         return Sheet(errors=[RowError(0, "", "文件不是有效的 Excel (.xlsx) 工作簿（.xls 等旧格式请先在 Excel 中另存为 .xlsx）")])
     try:
         return _read_workbook(wb)

@@ -5,8 +5,6 @@ import hashlib
 import io
 import math
 import re
-import zipfile
-from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 
 
@@ -17,9 +15,7 @@ from survey.xlsform.types import CHECK_LIST, classify, parse_parameters
 from survey.xlsform.validate import validate_spec
 
 MAX_BYTES = 5 * 1024 * 1024
-# What openpyxl raises on a zip that is not a workbook, or a workbook with broken XML inside.
-CORRUPT = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError, AttributeError,
-           ParseError, EOFError)
+CORRUPT = xlsx_guard.CORRUPT_WORKBOOK
 TRUE_WORDS = {"yes", "true", "true()", "1", "是", "y"}
 FALSE_WORDS = {"", "no", "false", "false()", "0", "否", "n"}
 KINDS = {"self_check": "self_check", "自查": "self_check", "自查表": "self_check", "onsite": "onsite",

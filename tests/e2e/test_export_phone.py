@@ -10,9 +10,11 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_phone_flows import assert_fits_phone, login
 from tests.test_export import data_rows, world  # noqa: F401  (the ledger world, the clock at 2026-03-02)
+from tests.test_export_jobs import running_worker, worker  # noqa: F401  (a real `flask worker` runs big exports)
 
 
-def test_liaison_exports_from_a_phone(live_server, phone, app, db, world, artifacts_dir, monkeypatch):  # noqa: F811
+def test_liaison_exports_from_a_phone(live_server, phone, app, db, world, artifacts_dir, monkeypatch,  # noqa: F811
+                                      worker):  # noqa: F811
     login(phone, live_server, "liaison")
     phone.wait_for_url(live_server + "/")
     phone.goto(live_server + "/ledger?status=open")
