@@ -7,6 +7,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from urllib.parse import urlsplit
+
 from flask import jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Form
@@ -103,3 +105,14 @@ def page_arg() -> int:
         return max(1, min(int(request.args.get("page", 1)), 100000))
     except ValueError:
         return 1
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """target when it is a path on this site, else fallback: never follow a link to another host
+    (login's next=, a message's link)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target

@@ -1,8 +1,6 @@
 """Login, logout, the user's own account page and password change."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -11,19 +9,13 @@ from survey.auth import operations
 from survey.errors import DomainError
 from survey.permissions import login_required, public
 from survey.auth.blueprint import bp
-from survey.viewutil import commit, committing
+from survey.viewutil import commit, committing, local_path
 
 
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never follow next= to another host."""
-    if not target:
-        return url_for("home.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return url_for("home.index")
-    return target
+    return local_path(target, url_for("home.index"))
 
 
 def start_session(user) -> None:

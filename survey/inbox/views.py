@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from forms.auth import ActionForm
 from survey.inbox import operations, queries
 from survey.inbox.blueprint import bp
 from survey.permissions import login_required
-from survey.viewutil import committing, page_arg, writes
+from survey.viewutil import committing, local_path, page_arg, writes
 
 
 @bp.app_context_processor
@@ -24,18 +23,8 @@ def inbox_badge() -> dict:
 
 @bp.app_template_global()
 def notice_url(notice) -> str:
-    """The notice's own page when the notices feature serves one ("" otherwise)."""
-    for endpoint in ("notices.detail", "notices.show", "notices.view"):
-        try:
-            return url_for(endpoint, notice_id=notice.id)
-        except BuildError:
-            continue
-    return ""
-
-
-def _safe(path: str) -> str:
-    """Message.link is a path inside the app; anything else goes back to the inbox."""
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else url_for("inbox.index")
+    """The notice's printable page."""
+    return url_for("notices.show", notice_id=notice.id)
 
 
 @bp.route("")
@@ -54,7 +43,8 @@ def open_message(message_id: int):
     msg = queries.get_visible_or_404(current_user, message_id)
     with committing():
         operations.mark_read(current_user, msg)
-    return redirect(_safe(msg.link) if msg.link else url_for("inbox.index", _anchor=f"m{msg.id}")), 303
+    return redirect(local_path(msg.link, url_for("inbox.index")) if msg.link
+                    else url_for("inbox.index", _anchor=f"m{msg.id}")), 303
 
 
 @bp.route("/<int:message_id>/read", methods=["POST"])
